@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs everything oscbridge needs to build, test and benchmark, from
+# Debian 12's packages. Run as root (or with sudo).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+  build-essential cmake ninja-build pkg-config git \
+  libgtest-dev libgmock-dev libbenchmark-dev \
+  liblo-dev liblo-tools libyaml-cpp-dev libspdlog-dev libsystemd-dev libcli11-dev \
+  clang libclang-rt-14-dev libfuzzer-14-dev clang-format \
+  systemd procps

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds and runs the whole suite, as CI does:
+#   1. plain RelWithDebInfo build, every test;
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer build, every test;
+#   3. ThreadSanitizer build, the tests labelled "threads" (where threads meet);
+#   4. clang + libFuzzer targets, each for OSCBRIDGE_FUZZ_SECONDS (default 60) under ASan+UBSan.
+# Build trees go to build/, build-asan/, build-tsan/, build-fuzz/. Stops at the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+fuzz_seconds=${OSCBRIDGE_FUZZ_SECONDS:-60}
+passed=0
+failed=0
+
+configure_and_build() {
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+run_ctest() {
+  local log
+  log=$(mktemp)
+  local status=0
+  ctest --test-dir "$@" --output-on-failure -j "$jobs" 2>&1 | tee "$log" || status=$?
+  status=${PIPESTATUS[0]:-$status}
+  local line
+  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1 || true)
+  rm -f "$log"
+  if [[ -z $line ]]; then
+    echo "ctest ran no test in $1" >&2
+    exit 1
+  fi
+  local total bad
+  total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+  bad=$(sed -E 's/.*passed, ([0-9]+) tests failed.*/\1/' <<<"$line")
+  passed=$((passed + total - bad))
+  failed=$((failed + bad))
+  if ((status != 0 || bad != 0)); then
+    echo "$passed passed, $failed failed"
+    exit 1
+  fi
+}
+
+echo "== plain build"
+configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_ctest build
+
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer"
+configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DOSCBRIDGE_SANITIZE=address,undefined
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build-asan
+
+echo "== ThreadSanitizer (tests labelled threads)"
+configure_and_build build-tsan -DCMAKE_BUILD_TYPE=Debug -DOSCBRIDGE_SANITIZE=thread
+TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -L threads
+
+echo "== libFuzzer targets, ${fuzz_seconds}s each"
+CC=clang CXX=clang++ configure_and_build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DOSCBRIDGE_SANITIZE=address,undefined -DOSCBRIDGE_FUZZ=ON \
+  -DOSCBRIDGE_FUZZ_SECONDS="$fuzz_seconds"
+run_ctest build-fuzz -L fuzz -j 1
+
+echo "$passed passed, $failed failed"
