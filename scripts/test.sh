@@ -23,8 +23,7 @@ run_ctest() {
   local log
   log=$(mktemp)
   local status=0
-  ctest --test-dir "$@" --output-on-failure -j "$jobs" 2>&1 | tee "$log" || status=$?
-  status=${PIPESTATUS[0]:-$status}
+  ctest --output-on-failure -j "$jobs" --test-dir "$@" 2>&1 | tee "$log" || status=1
   local line
   line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1 || true)
   rm -f "$log"
@@ -59,6 +58,6 @@ echo "== libFuzzer targets, ${fuzz_seconds}s each"
 CC=clang CXX=clang++ configure_and_build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DOSCBRIDGE_SANITIZE=address,undefined -DOSCBRIDGE_FUZZ=ON \
   -DOSCBRIDGE_FUZZ_SECONDS="$fuzz_seconds"
-run_ctest build-fuzz -L fuzz -j 1
+run_ctest build-fuzz -L fuzz
 
 echo "$passed passed, $failed failed"
