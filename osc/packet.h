@@ -1,0 +1,175 @@
+// Zero-copy parsing of OSC packets (OSC 1.0 and 1.1). parse_packet() validates the WHOLE packet,
+// every nested bundle and every message argument, before it returns anything, so a Message or
+// Bundle view handed out is always well formed and its iterators need no error checks. Views
+// point into the caller's bytes, never copy or allocate, and are valid only while those bytes
+// live and stay unchanged. Views are plain values, safe to read from several threads at once.
+#pragma once
+
+#include <cstddef>
+#include <iterator>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "osc/argument.h"
+#include "osc/error.h"
+#include "osc/limits.h"
+#include "osc/timetag.h"
+
+namespace oscbridge::osc {
+
+namespace detail {
+struct PacketAccess;  // the parser, the only maker of non-empty views
+}
+
+struct ParseOptions {
+  // A top-level bundle is depth 1. Clamped to [1, kMaxBundleDepthLimit].
+  int max_bundle_depth = kDefaultMaxBundleDepth;
+};
+
+class Message {
+ public:
+  Message() = default;  // an empty view with no address and no arguments
+
+  std::string_view address() const { return address_; }
+  // Type tags without the leading ','; empty when the message has no arguments or when the
+  // type-tag string is absent (OSC 1.0 allows that; such a message has no arguments).
+  std::string_view type_tags() const { return type_tags_; }
+  bool has_type_tag_string() const { return has_type_tag_string_; }
+  // Argument bytes after the type-tag string. With no type-tag string, whatever followed the
+  // address (uninterpreted).
+  std::string_view argument_data() const { return argument_data_; }
+  // Everything after the address: type-tag string and argument data, as rewrite_address copies it.
+  std::string_view after_address() const { return after_address_; }
+  // The whole encoded message.
+  std::string_view bytes() const { return bytes_; }
+
+  // One Argument per type tag, '[' and ']' included, in order.
+  ArgumentRange arguments() const { return ArgumentRange(type_tags_, argument_data_); }
+  // The argument at type-tag position `index` (brackets count), or nullopt past the end.
+  // Walks from the first argument: O(index).
+  std::optional<Argument> argument(std::size_t index) const;
+
+ private:
+  friend struct detail::PacketAccess;
+
+  std::string_view bytes_;
+  std::string_view address_;
+  std::string_view type_tags_;
+  std::string_view after_address_;
+  std::string_view argument_data_;
+  bool has_type_tag_string_ = false;
+};
+
+class Packet;
+
+class BundleElementIterator {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = Packet;
+  using difference_type = std::ptrdiff_t;
+  using pointer = void;
+  using reference = Packet;
+
+  BundleElementIterator() = default;
+  explicit BundleElementIterator(std::string_view remaining) : remaining_(remaining) {}
+
+  Packet operator*() const;
+  BundleElementIterator& operator++();
+  BundleElementIterator operator++(int) {
+    BundleElementIterator before = *this;
+    ++*this;
+    return before;
+  }
+  friend bool operator==(const BundleElementIterator& a, const BundleElementIterator& b) {
+    return a.remaining_.size() == b.remaining_.size();
+  }
+
+ private:
+  std::string_view remaining_;  // size-prefixed elements, already validated
+};
+
+class BundleElementRange {
+ public:
+  BundleElementRange() = default;
+  explicit BundleElementRange(std::string_view elements) : elements_(elements) {}
+  BundleElementIterator begin() const { return BundleElementIterator(elements_); }
+  BundleElementIterator end() const {
+    return BundleElementIterator(elements_.substr(elements_.size()));
+  }
+  bool empty() const { return elements_.empty(); }
+
+ private:
+  std::string_view elements_;
+};
+
+class Bundle {
+ public:
+  Bundle() = default;
+
+  TimeTag time() const { return time_; }
+  // Each element is itself a packet view (message or nested bundle), already validated.
+  BundleElementRange elements() const { return BundleElementRange(elements_); }
+  std::string_view bytes() const { return bytes_; }
+
+ private:
+  friend struct detail::PacketAccess;
+
+  std::string_view bytes_;
+  std::string_view elements_;
+  TimeTag time_;
+};
+
+enum class PacketKind { message, bundle };
+
+class Packet {
+ public:
+  Packet() = default;  // an empty message view
+
+  PacketKind kind() const { return kind_; }
+  bool is_message() const { return kind_ == PacketKind::message; }
+  bool is_bundle() const { return kind_ == PacketKind::bundle; }
+  // The view matching kind(); the other one is empty.
+  const Message& message() const { return message_; }
+  const Bundle& bundle() const { return bundle_; }
+  std::string_view bytes() const { return is_bundle() ? bundle_.bytes() : message_.bytes(); }
+
+ private:
+  friend struct detail::PacketAccess;
+
+  PacketKind kind_ = PacketKind::message;
+  Message message_;
+  Bundle bundle_;
+};
+
+// Validates `bytes` completely and returns a view of it, or the first fault with its offset.
+Result<Packet> parse_packet(std::string_view bytes, const ParseOptions& options = {});
+
+namespace detail {
+template <class OnMessage>
+void walk_messages(const Packet& packet, TimeTag time, OnMessage& on_message) {
+  if (packet.is_message()) {
+    on_message(packet.message(), time);
+    return;
+  }
+  // Depth is bounded: parse_packet refused anything nested deeper than the limit.
+  for (const Packet& element : packet.bundle().elements()) {
+    walk_messages(element, packet.bundle().time(), on_message);
+  }
+}
+}  // namespace detail
+
+// What the router calls per datagram or frame: parses `bytes`, and only if the whole packet is
+// valid calls on_message(const Message&, TimeTag) for every message in order, bundles unpacked
+// recursively. The TimeTag is that of the innermost enclosing bundle, or immediately() for a
+// bare message. On a malformed packet no message is delivered and the error is returned.
+template <class OnMessage>
+Status for_each_message(std::string_view bytes, OnMessage&& on_message,
+                        const ParseOptions& options = {}) {
+  Result<Packet> parsed = parse_packet(bytes, options);
+  if (!parsed) return parsed.error();
+  detail::walk_messages(*parsed, TimeTag::immediately(), on_message);
+  return {};
+}
+
+}  // namespace oscbridge::osc
