@@ -14,6 +14,8 @@
 
 namespace oscbridge::osc {
 
+class Message;
+
 // One argument: its type tag and the bytes that encode it (empty for T F N I [ ]).
 // Accessors for a tag other than the argument's return a zero or empty value; check tag() first.
 class Argument {
@@ -53,8 +55,8 @@ class Argument {
 int fixed_argument_size(char tag);
 bool is_known_type_tag(char tag);
 
-// Walks the type tags and argument bytes of a validated message in step. Only a Message (or the
-// parser itself) constructs these with non-empty input, so the data is known to be well formed.
+// Walks the type tags and argument bytes of a validated message in step. Only a Message makes
+// these with non-empty input, so the data is known to be well formed.
 class ArgumentIterator {
  public:
   using iterator_category = std::input_iterator_tag;
@@ -64,7 +66,6 @@ class ArgumentIterator {
   using reference = Argument;
 
   ArgumentIterator() = default;
-  ArgumentIterator(std::string_view tags, const char* data) : tags_(tags), data_(data) {}
 
   Argument operator*() const;
   ArgumentIterator& operator++();
@@ -79,6 +80,8 @@ class ArgumentIterator {
   }
 
  private:
+  friend class ArgumentRange;
+  ArgumentIterator(std::string_view tags, const char* data) : tags_(tags), data_(data) {}
   std::size_t current_size() const;
 
   std::string_view tags_;
@@ -88,12 +91,14 @@ class ArgumentIterator {
 class ArgumentRange {
  public:
   ArgumentRange() = default;
-  ArgumentRange(std::string_view tags, std::string_view data) : tags_(tags), data_(data) {}
   ArgumentIterator begin() const { return ArgumentIterator(tags_, data_.data()); }
   ArgumentIterator end() const { return ArgumentIterator(tags_.substr(tags_.size()), nullptr); }
   bool empty() const { return tags_.empty(); }
 
  private:
+  friend class Message;  // the only source of validated tags and data
+  ArgumentRange(std::string_view tags, std::string_view data) : tags_(tags), data_(data) {}
+
   std::string_view tags_;
   std::string_view data_;
 };

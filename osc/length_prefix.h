@@ -52,7 +52,7 @@ class LengthPrefixDecoder {
   void reset();
 
  private:
-  DecodeEvent fail(std::uint64_t offset);
+  void consume(std::string_view& input, std::size_t count);
 
   std::size_t max_frame_size_;
   std::vector<char> buffer_;
@@ -60,6 +60,7 @@ class LengthPrefixDecoder {
   std::size_t header_filled_ = 0;
   std::size_t frame_size_ = 0;  // body size of the frame being read, once the header is whole
   bool in_body_ = false;
+  bool buffer_emitted_ = false;  // buffer_ holds the frame returned last; cleared on next()
   bool unusable_ = false;
   Error error_{};
   std::uint64_t stream_offset_ = 0;

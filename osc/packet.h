@@ -72,7 +72,6 @@ class BundleElementIterator {
   using reference = Packet;
 
   BundleElementIterator() = default;
-  explicit BundleElementIterator(std::string_view remaining) : remaining_(remaining) {}
 
   Packet operator*() const;
   BundleElementIterator& operator++();
@@ -86,13 +85,15 @@ class BundleElementIterator {
   }
 
  private:
+  friend class BundleElementRange;
+  explicit BundleElementIterator(std::string_view remaining) : remaining_(remaining) {}
+
   std::string_view remaining_;  // size-prefixed elements, already validated
 };
 
 class BundleElementRange {
  public:
   BundleElementRange() = default;
-  explicit BundleElementRange(std::string_view elements) : elements_(elements) {}
   BundleElementIterator begin() const { return BundleElementIterator(elements_); }
   BundleElementIterator end() const {
     return BundleElementIterator(elements_.substr(elements_.size()));
@@ -100,6 +101,9 @@ class BundleElementRange {
   bool empty() const { return elements_.empty(); }
 
  private:
+  friend class Bundle;  // the only source of validated elements
+  explicit BundleElementRange(std::string_view elements) : elements_(elements) {}
+
   std::string_view elements_;
 };
 

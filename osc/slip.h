@@ -61,9 +61,11 @@ class SlipDecoder {
   enum class State { in_frame, after_escape, discarding };
 
   DecodeEvent drop(std::string_view reason, std::uint64_t offset);
+  void consume(std::string_view& input, std::size_t count);
 
   std::size_t max_frame_size_;
   std::vector<char> buffer_;
+  bool buffer_emitted_ = false;  // buffer_ holds the frame returned last; cleared on next()
   State state_ = State::in_frame;
   std::uint64_t stream_offset_ = 0;  // bytes consumed since the stream began, for error offsets
 };
