@@ -1,0 +1,36 @@
+// Parsers for the address forms of oscbridge.yaml, shared by the loader and the command line.
+// Pure functions: no DNS, no sockets, no state; safe from any thread. Results own their data.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+
+namespace oscbridge::config {
+
+struct HostPortResult {
+  std::optional<HostPort> address;
+  std::string error;  // empty on success
+};
+
+// "1.2.3.4:80", "[::1]:80" or "host.name:80"; port 1..65535. A host that is all digits and
+// dots must be a valid IPv4 address, so a typo such as 192.168.1.300 is caught here rather
+// than turning into a DNS lookup at start-up.
+HostPortResult parse_host_port(std::string_view text);
+
+struct CidrResult {
+  std::optional<Cidr> cidr;
+  std::string error;  // empty on success
+};
+
+// "192.168.1.0/24", "fd00::/8", or a bare address meaning a single host (/32 or /128).
+// Host bits after the prefix must be zero, since "192.168.1.5/24" is usually a mistake.
+CidrResult parse_cidr(std::string_view text);
+
+// True when both name the same socket or bind() would refuse the second: same port and the
+// same host, or either host is a wildcard (0.0.0.0 or ::). IPv6 literals compare by value.
+bool listen_addresses_overlap(const HostPort& a, const HostPort& b);
+
+}  // namespace oscbridge::config

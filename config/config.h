@@ -1,0 +1,209 @@
+// The typed form of oscbridge.yaml: plain value structs, every field with its default.
+// They own all their data (no views into the YAML text), never parse themselves (load.h does),
+// and are freely copyable; like any value type they are safe to share between threads only
+// while nobody mutates them. operator== is defaulted everywhere so a reload can keep the
+// sockets of endpoints whose settings did not change.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <sys/socket.h>
+
+#include "osc/limits.h"
+
+namespace oscbridge::config {
+
+enum class LogLevel { trace, debug, info, warn, error, off };
+enum class Protocol { udp, tcp, midi };
+// slip: OSC 1.1 streams (RFC 1055, double END). length: OSC 1.0 int32 big-endian size prefix.
+enum class Framing { slip, length };
+
+// Reliability limits (DESIGN.md). Ranges accepted by the loader are in docs/configuration.md.
+inline constexpr std::size_t kDefaultMaxFrame = osc::kDefaultMaxFrameSize;
+inline constexpr std::size_t kMaxUdpFrame = 65536;  // the IP datagram limit, rounded up
+inline constexpr std::size_t kMaxTcpFrame = osc::kMaxFrameSizeLimit;
+inline constexpr int kDefaultMaxBundleDepth = osc::kDefaultMaxBundleDepth;
+inline constexpr std::size_t kDefaultMaxClients = 64;
+inline constexpr std::size_t kDefaultQueueLimit = 1024 * 1024;
+inline constexpr std::chrono::milliseconds kDefaultIdleTimeout{30'000};
+inline constexpr std::chrono::milliseconds kDefaultReconnectMin{100};
+inline constexpr std::chrono::milliseconds kDefaultReconnectMax{10'000};
+inline constexpr std::chrono::milliseconds kDefaultReplyWindow{60'000};
+
+// An unresolved address as the user wrote it: host is an IPv4 literal, an IPv6 literal without
+// its brackets ("::1"), or a host name that the daemon resolves when it opens the socket.
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+  bool operator==(const HostPort&) const = default;
+};
+
+enum class AddressFamily { ipv4, ipv6 };
+
+// A source filter such as 192.168.1.0/24 or fd00::/8. Bits beyond prefix_length are zero.
+struct Cidr {
+  AddressFamily family = AddressFamily::ipv4;
+  std::array<std::uint8_t, 16> address{};  // ipv4 uses the first 4 bytes, network order
+  std::uint8_t prefix_length = 0;
+
+  // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is compared as the IPv4 address it carries,
+  // because a dual-stack socket reports IPv4 peers that way. Other families never match.
+  bool contains(const sockaddr_storage& peer) const;
+  // 4 bytes (IPv4) or 16 bytes (IPv6), network order; any other size never matches.
+  bool contains(std::span<const std::uint8_t> peer_address) const;
+  bool operator==(const Cidr&) const = default;
+};
+
+struct Endpoint {
+  std::string name;  // the key under `endpoints:`; unique
+  Protocol protocol = Protocol::udp;
+
+  // udp: bind and receive here. tcp: be a server here (never together with connect).
+  std::optional<HostPort> listen;
+  // tcp only: be a client of this server, reconnecting with backoff.
+  std::optional<HostPort> connect;
+  // udp only: where routed messages go. Empty means only reply peers (if reply) get them.
+  std::vector<HostPort> send;
+  // udp with listen: also send routed messages to every peer heard from within reply_window,
+  // from the listen port (X32-style mixers answer to the port they were addressed from).
+  bool reply = false;
+  // Endpoints that listen: accepted source addresses. Empty accepts every source.
+  std::vector<Cidr> allow;
+  Framing framing = Framing::slip;  // tcp only
+  std::string midi_port;            // midi only: matched against MIDI input and output names
+
+  std::size_t max_frame = kDefaultMaxFrame;       // udp, tcp: larger datagrams/frames dropped
+  int max_bundle_depth = kDefaultMaxBundleDepth;  // udp, tcp: deeper bundles are malformed
+  std::size_t max_clients = kDefaultMaxClients;   // tcp listen: the next client is closed
+  std::size_t queue_limit = kDefaultQueueLimit;   // tcp: queued output per connection
+  std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout;    // tcp: partial frame idle
+  std::chrono::milliseconds reconnect_min = kDefaultReconnectMin;  // tcp connect: first delay,
+  std::chrono::milliseconds reconnect_max = kDefaultReconnectMax;  // doubling up to this
+  std::chrono::milliseconds reply_window = kDefaultReplyWindow;    // udp with reply
+
+  bool operator==(const Endpoint&) const = default;
+};
+
+// One piece of an address or string template: fixed text, or the text that the route's match
+// pattern captured (captures are numbered from 1 in the order their wildcards appear).
+struct TemplatePart {
+  enum class Kind { text, capture };
+  Kind kind = Kind::text;
+  std::string text;         // Kind::text, braces already unescaped
+  std::size_t capture = 0;  // Kind::capture, 1-based
+  bool operator==(const TemplatePart&) const = default;
+};
+
+// `address: /track/{1}/volume` becomes {text "/track/", capture 1, text "/volume"}.
+struct AddressTemplate {
+  std::string source;  // as written, for logs
+  std::vector<TemplatePart> parts;
+  bool operator==(const AddressTemplate&) const = default;
+};
+
+// Types an argument template may produce; the value is the OSC type tag.
+enum class ArgType : char {
+  int32 = 'i',
+  float32 = 'f',
+  float64 = 'd',
+  int64 = 'h',
+  string = 's',
+  true_value = 'T',
+  false_value = 'F',
+  nil = 'N',
+};
+
+// `$N` or `{ arg: N }`: the message's N-th argument, whatever its type, unchanged.
+struct IncomingArg {
+  std::size_t arg = 1;  // 1-based
+  bool operator==(const IncomingArg&) const = default;
+};
+
+// `{ capture: N, type: T }`: the captured text converted to T (int32, float32, float64, int64
+// or string). Text that does not convert means the route does not apply to that message.
+struct CaptureArg {
+  std::size_t capture = 1;  // 1-based
+  ArgType type = ArgType::string;
+  bool operator==(const CaptureArg&) const = default;
+};
+
+// A string built from text and captures: `"{1}"`, `"ch {1}"`. Always type s.
+struct TextArg {
+  std::vector<TemplatePart> parts;
+  bool operator==(const TextArg&) const = default;
+};
+
+// A constant. integer holds int32/int64 values, real holds float32/float64, text holds string;
+// true_value, false_value and nil carry no value.
+struct LiteralArg {
+  ArgType type = ArgType::nil;
+  std::int64_t integer = 0;
+  double real = 0.0;
+  std::string text;
+  bool operator==(const LiteralArg&) const = default;
+};
+
+// in_lo..in_hi maps linearly onto out_lo..out_hi (either range may be descending).
+struct Scale {
+  double in_lo = 0.0;
+  double in_hi = 1.0;
+  double out_lo = 0.0;
+  double out_hi = 1.0;
+  bool operator==(const Scale&) const = default;
+};
+
+// `{ arg: N, scale: [...], type: T, clamp: true }`: the N-th argument read as a number (i, f,
+// d, h, or T/F as 1/0), scaled when scale is set, clamped to the output range when clamp is
+// set, then converted to type (integers round to nearest). A non-numeric argument means the
+// route does not apply to that message.
+struct ConvertedArg {
+  std::size_t arg = 1;  // 1-based
+  std::optional<Scale> scale;
+  ArgType type = ArgType::float32;  // int32, float32, float64, int64 or string
+  bool clamp = false;
+  bool operator==(const ConvertedArg&) const = default;
+};
+
+using ArgTemplate = std::variant<IncomingArg, CaptureArg, TextArg, LiteralArg, ConvertedArg>;
+
+struct Route {
+  std::string name;                              // "route N" (1-based position) when not written
+  std::vector<std::string> from;                 // endpoint names; empty means every endpoint
+  std::optional<std::string> match;              // OSC address pattern; empty means every message
+  std::vector<std::string> to;                   // endpoint names; never empty
+  std::optional<AddressTemplate> address;        // empty: address unchanged
+  std::optional<std::vector<ArgTemplate>> args;  // empty: arguments unchanged
+  bool operator==(const Route&) const = default;
+};
+
+struct Config {
+  LogLevel log_level = LogLevel::info;
+  std::vector<Endpoint> endpoints;  // in file order
+  std::vector<Route> routes;        // in file order; every route that matches applies
+  bool operator==(const Config&) const = default;
+};
+
+// The configuration used when no file is given: endpoint "input" (udp, listen 127.0.0.1:9000),
+// endpoint "output" (udp, send 127.0.0.1:9001) and route "forward" from input to output.
+Config default_config();
+
+// One line such as "3 endpoints (2 udp, 1 tcp), 5 routes", for `oscbridge validate` and STATUS.
+std::string summary(const Config& config);
+
+std::string_view to_string(LogLevel level);
+std::string_view to_string(Protocol protocol);
+std::string_view to_string(Framing framing);
+// "1.2.3.4:80", "[::1]:80", "host.name:80": the form the file accepts.
+std::string to_string(const HostPort& address);
+// "192.168.1.0/24", "fd00::/8".
+std::string to_string(const Cidr& cidr);
+
+}  // namespace oscbridge::config

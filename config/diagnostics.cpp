@@ -1,0 +1,84 @@
+#include "config/diagnostics.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace oscbridge::config::detail {
+
+void Diagnostics::error(Position where, std::string message) {
+  errors_.push_back({where, std::move(message)});
+}
+
+std::vector<std::string> Diagnostics::sorted_messages() const {
+  std::vector<Entry> sorted = errors_;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Entry& a, const Entry& b) {
+    return a.where.line != b.where.line ? a.where.line < b.where.line
+                                        : a.where.column < b.where.column;
+  });
+  std::vector<std::string> lines;
+  lines.reserve(sorted.size());
+  for (const Entry& entry : sorted) {
+    std::string line = file_name_ + ":";
+    if (entry.where.line > 0) {
+      line += std::to_string(entry.where.line) + ":" + std::to_string(entry.where.column) + ":";
+    }
+    lines.push_back(line + " " + entry.message);
+  }
+  return lines;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> previous(b.size() + 1);
+  std::vector<std::size_t> current(b.size() + 1);
+  std::iota(previous.begin(), previous.end(), 0);
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    current[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitution});
+    }
+    std::swap(previous, current);
+  }
+  return previous[b.size()];
+}
+
+namespace {
+
+template <typename Strings>
+std::string closest(std::string_view word, const Strings& candidates) {
+  // A third of the word (at least 1, at most 3) keeps "lisen" -> "listen" while refusing to
+  // suggest "to" for "id".
+  const std::size_t limit = std::clamp<std::size_t>(word.size() / 3, 1, 3);
+  std::size_t best = limit + 1;
+  std::string_view best_candidate;
+  for (const auto& candidate : candidates) {
+    const std::size_t distance = edit_distance(word, candidate);
+    if (distance < best && distance < std::max(word.size(), std::string_view(candidate).size())) {
+      best = distance;
+      best_candidate = candidate;
+    }
+  }
+  if (best > limit) return {};
+  return " (did you mean '" + std::string(best_candidate) + "'?)";
+}
+
+}  // namespace
+
+std::string did_you_mean(std::string_view word, std::span<const std::string_view> candidates) {
+  return closest(word, candidates);
+}
+
+std::string did_you_mean(std::string_view word, std::span<const std::string> candidates) {
+  return closest(word, candidates);
+}
+
+std::string one_of(std::span<const std::string_view> choices) {
+  std::string text;
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    if (i > 0) text += i + 1 == choices.size() ? " or " : ", ";
+    text += "'" + std::string(choices[i]) + "'";
+  }
+  return text;
+}
+
+}  // namespace oscbridge::config::detail

@@ -1,0 +1,49 @@
+// Internal to oscbridge_config: collects the loader's errors with their positions so that a
+// file is reported whole, in position order. One instance per load, used by one thread.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace oscbridge::config::detail {
+
+// 1-based, as editors count; line 0 means "no position" (the file as a whole).
+struct Position {
+  int line = 0;
+  int column = 0;
+};
+
+class Diagnostics {
+ public:
+  explicit Diagnostics(std::string_view file_name) : file_name_(file_name) {}
+  Diagnostics(const Diagnostics&) = delete;
+  Diagnostics& operator=(const Diagnostics&) = delete;
+
+  void error(Position where, std::string message);
+  bool has_errors() const { return !errors_.empty(); }
+  std::size_t count() const { return errors_.size(); }
+  // "FILE:LINE:COL: message" lines sorted by position (stable for equal positions).
+  std::vector<std::string> sorted_messages() const;
+
+ private:
+  struct Entry {
+    Position where;
+    std::string message;
+  };
+  std::string file_name_;
+  std::vector<Entry> errors_;
+};
+
+// Levenshtein distance, for did-you-mean suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// " (did you mean 'x'?)" when a candidate is close enough to be a plausible typo, else "".
+std::string did_you_mean(std::string_view word, std::span<const std::string_view> candidates);
+std::string did_you_mean(std::string_view word, std::span<const std::string> candidates);
+
+// "'a', 'b' or 'c'", for listing what is accepted.
+std::string one_of(std::span<const std::string_view> choices);
+
+}  // namespace oscbridge::config::detail

@@ -1,0 +1,27 @@
+// Internal to oscbridge_config: reads the `endpoints:` mapping. Single-threaded; the YAML nodes
+// must outlive the call, the results own their data.
+#pragma once
+
+#include <vector>
+
+#include "config/config.h"
+#include "config/diagnostics.h"
+#include "config/yaml_reader.h"
+
+namespace oscbridge::config::detail {
+
+struct ReadEndpoint {
+  Endpoint endpoint;  // filled as far as the file allowed
+  Position name_at;
+  // False when anything in this endpoint was reported; routes then still know the name (no
+  // cascade of "unknown endpoint") but skip checks that depend on its settings.
+  bool valid = true;
+};
+
+// Every endpoint named under `endpoints:`, in file order, including invalid ones.
+std::vector<ReadEndpoint> read_endpoints(const Entry& entry, Diagnostics& diagnostics);
+
+// Whether routing a message to this endpoint can go anywhere.
+bool can_send(const Endpoint& endpoint);
+
+}  // namespace oscbridge::config::detail

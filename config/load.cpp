@@ -1,0 +1,141 @@
+#include "config/load.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "config/diagnostics.h"
+#include "config/endpoints.h"
+#include "config/routes.h"
+#include "config/yaml_reader.h"
+
+namespace oscbridge::config {
+namespace {
+
+using detail::Diagnostics;
+using detail::Entry;
+using detail::Position;
+
+constexpr std::array<std::string_view, 3> kTopKeys = {"log", "endpoints", "routes"};
+constexpr std::array<std::string_view, 1> kLogKeys = {"level"};
+constexpr std::array<std::string_view, 6> kLevels = {"trace", "debug", "info",
+                                                     "warn",  "error", "off"};
+
+// yaml-cpp's message for an unquoted IPv6 address (`listen: [::1]:9000`, which YAML reads as
+// the start of a list) says nothing useful, so the common cause is named.
+std::string syntax_hint(std::string_view yaml, int line) {
+  std::size_t begin = 0;
+  for (int i = 0; i < line && begin != std::string_view::npos; ++i) {
+    begin = yaml.find('\n', begin);
+    if (begin != std::string_view::npos) ++begin;
+  }
+  if (begin == std::string_view::npos) return {};
+  const std::string_view text = yaml.substr(begin, yaml.find('\n', begin) - begin);
+  if (text.find(": [") != std::string_view::npos && text.find("]:") != std::string_view::npos) {
+    return " (an IPv6 address must be quoted: \"[::1]:9000\")";
+  }
+  return {};
+}
+
+void read_log(const Entry& entry, Config& config, Diagnostics& diagnostics) {
+  if (!entry.value.IsMap()) {
+    diagnostics.error(entry.value_at, "log: expected a mapping such as { level: info }, got " +
+                                          detail::describe(entry.value));
+    return;
+  }
+  const std::vector<Entry> entries = detail::read_mapping(entry.value, diagnostics);
+  detail::reject_unknown_keys(entries, kLogKeys, "log", diagnostics);
+  const Entry* level = detail::find(entries, "level");
+  if (!level) return;
+  const auto text = detail::read_string(detail::located(*level), diagnostics);
+  if (!text) return;
+  for (std::size_t i = 0; i < kLevels.size(); ++i) {
+    if (*text == kLevels[i]) {
+      config.log_level = static_cast<LogLevel>(i);
+      return;
+    }
+  }
+  diagnostics.error(level->value_at, "level: unknown log level '" + *text + "', expected " +
+                                         detail::one_of(kLevels) +
+                                         detail::did_you_mean(*text, kLevels));
+}
+
+std::optional<Config> read_document(const YAML::Node& root, Diagnostics& diagnostics) {
+  if (!root.IsMap()) {
+    diagnostics.error(
+        detail::position_of(root.Mark()),
+        "expected a mapping with endpoints and routes, got " + detail::describe(root));
+    return std::nullopt;
+  }
+  Config config;
+  const std::vector<Entry> entries = detail::read_mapping(root, diagnostics);
+  detail::reject_unknown_keys(entries, kTopKeys, "the top level", diagnostics);
+  if (const Entry* log = detail::find(entries, "log")) read_log(*log, config, diagnostics);
+  std::vector<detail::ReadEndpoint> endpoints;
+  if (const Entry* entry = detail::find(entries, "endpoints")) {
+    endpoints = detail::read_endpoints(*entry, diagnostics);
+  } else {
+    diagnostics.error(detail::position_of(root.Mark()),
+                      "missing 'endpoints': at least one endpoint is needed");
+  }
+  if (const Entry* entry = detail::find(entries, "routes")) {
+    config.routes = detail::read_routes(*entry, endpoints, diagnostics);
+  }
+  for (detail::ReadEndpoint& endpoint : endpoints) {
+    config.endpoints.push_back(std::move(endpoint.endpoint));
+  }
+  if (diagnostics.has_errors()) return std::nullopt;
+  return config;
+}
+
+}  // namespace
+
+LoadResult load_string(std::string_view yaml, std::string_view file_name) {
+  Diagnostics diagnostics(file_name);
+  LoadResult result;
+  // yaml-cpp reports syntax errors, and may report anything else, by throwing; nothing of it
+  // may reach the daemon, whose reload must survive any file.
+  try {
+    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+    if (documents.empty() || documents.front().IsNull()) {
+      diagnostics.error({1, 1}, "the file is empty; expected endpoints and routes");
+    } else if (documents.size() > 1) {
+      diagnostics.error(detail::position_of(documents[1].Mark()),
+                        "only one YAML document is allowed (found a second after '---')");
+    } else {
+      result.config = read_document(documents.front(), diagnostics);
+    }
+  } catch (const YAML::Exception& e) {
+    diagnostics.error(detail::position_of(e.mark),
+                      "YAML syntax error: " + e.msg + syntax_hint(yaml, e.mark.line));
+  } catch (const std::exception& e) {
+    diagnostics.error({}, std::string("internal error while reading the file: ") + e.what());
+  } catch (...) {
+    diagnostics.error({}, "internal error while reading the file");
+  }
+  result.errors = diagnostics.sorted_messages();
+  if (!result.errors.empty()) result.config.reset();
+  return result;
+}
+
+LoadResult load_file(const std::string& path) {
+  try {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) {
+      const int error = errno;
+      return {std::nullopt, {path + ": cannot open: " + std::strerror(error)}};
+    }
+    std::ostringstream contents;
+    contents << file.rdbuf();
+    if (file.bad()) return {std::nullopt, {path + ": cannot read: " + std::strerror(errno)}};
+    return load_string(contents.str(), path);
+  } catch (const std::exception& e) {
+    return {std::nullopt, {path + ": cannot read: " + e.what()}};
+  }
+}
+
+}  // namespace oscbridge::config
