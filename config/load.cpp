@@ -5,6 +5,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -124,6 +125,11 @@ LoadResult load_string(std::string_view yaml, std::string_view file_name) {
 
 LoadResult load_file(const std::string& path) {
   try {
+    // An ifstream opens a directory and then reads nothing, which would pass for an empty file.
+    std::error_code status_error;
+    if (std::filesystem::is_directory(path, status_error)) {
+      return {std::nullopt, {path + ": cannot read: it is a directory"}};
+    }
     std::ifstream file(path, std::ios::binary);
     if (!file) {
       const int error = errno;

@@ -18,6 +18,11 @@ constexpr std::array<std::string_view, 5> kConvertibleTypes = {"i", "f", "d", "h
 constexpr std::array<std::string_view, 6> kArgMappingKeys = {"arg",   "capture", "value",
                                                              "scale", "type",    "clamp"};
 
+// A mapping's value named after its parent, e.g. "args[2].scale".
+Located field(const Located& parent, const Entry& entry) {
+  return {entry.value, entry.value_at, parent.what + "." + entry.key};
+}
+
 std::string quoted(std::string_view text) {
   return "'" + std::string(text) + "'";
 }
@@ -121,7 +126,8 @@ std::optional<ScaleRead> read_scale(const Located& value, Diagnostics& diagnosti
 
 // `value:` with an optional type: the escape hatch for strings that would otherwise be read as
 // templates ("$1", "{1}") and for numbers of a type the plain form does not pick (h, d).
-std::optional<ArgTemplate> read_typed_value(const Located& value, const Entry* type_entry,
+std::optional<ArgTemplate> read_typed_value(const Located& value,
+                                            const std::optional<Located>& type_value,
                                             Diagnostics& diagnostics) {
   const auto kind = scalar_kind(value.node);
   if (!kind) {
@@ -130,8 +136,8 @@ std::optional<ArgTemplate> read_typed_value(const Located& value, const Entry* t
     return std::nullopt;
   }
   std::optional<ArgType> type;
-  if (type_entry) {
-    type = read_type(located(*type_entry), diagnostics);
+  if (type_value) {
+    type = read_type(*type_value, diagnostics);
     if (!type) return std::nullopt;
   }
   const std::string& text = value.node.Scalar();
@@ -228,13 +234,15 @@ std::optional<ArgTemplate> read_arg_mapping(const Located& value, const CaptureS
     }
   }
   if (literal) {
-    auto result = read_typed_value(located(*literal), type, diagnostics);
+    auto result =
+        read_typed_value(field(value, *literal),
+                         type ? std::optional(field(value, *type)) : std::nullopt, diagnostics);
     return diagnostics.count() == errors_before ? result : std::nullopt;
   }
   std::optional<ArgType> converted_type;
-  if (type) converted_type = read_type(located(*type), diagnostics);
+  if (type) converted_type = read_type(field(value, *type), diagnostics);
   if (capture) {
-    const auto index = read_index(located(*capture), "captures", diagnostics);
+    const auto index = read_index(field(value, *capture), "captures", diagnostics);
     if (index) {
       const std::string problem = capture_problem(*index, scope);
       if (!problem.empty()) diagnostics.error(capture->value_at, value.what + ": " + problem);
@@ -242,12 +250,12 @@ std::optional<ArgTemplate> read_arg_mapping(const Located& value, const CaptureS
     if (diagnostics.count() != errors_before) return std::nullopt;
     return CaptureArg{*index, converted_type.value_or(ArgType::string)};
   }
-  const auto index = read_index(located(*arg), "arguments", diagnostics);
+  const auto index = read_index(field(value, *arg), "arguments", diagnostics);
   std::optional<ScaleRead> scale_read;
-  if (scale) scale_read = read_scale(located(*scale), diagnostics);
+  if (scale) scale_read = read_scale(field(value, *scale), diagnostics);
   std::optional<bool> clamped;
   if (clamp) {
-    clamped = read_bool(located(*clamp), diagnostics);
+    clamped = read_bool(field(value, *clamp), diagnostics);
     if (clamped && !scale) {
       diagnostics.error(clamp->key_at, value.what + ": 'clamp' needs a 'scale' to clamp to");
     }
@@ -266,7 +274,7 @@ std::optional<ArgTemplate> read_arg_mapping(const Located& value, const CaptureS
 std::optional<ArgTemplate> read_arg_scalar(const Located& value, const CaptureScope& scope,
                                            Diagnostics& diagnostics) {
   if (scalar_kind(value.node) != ScalarKind::string) {
-    return read_typed_value(value, nullptr, diagnostics);
+    return read_typed_value(value, std::nullopt, diagnostics);
   }
   std::string_view text = value.node.Scalar();
   std::string literal_prefix;
@@ -287,7 +295,7 @@ std::optional<ArgTemplate> read_arg_scalar(const Located& value, const CaptureSc
     }
     if (*number < 1 || *number > kMaxArgIndex) {
       diagnostics.error(value.at, value.what + ": " + quoted(text) +
-                                      " is out of range: " + "arguments are numbered from $1 to $" +
+                                      ": arguments are numbered from $1 to $" +
                                       std::to_string(kMaxArgIndex));
       return std::nullopt;
     }
