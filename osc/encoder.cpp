@@ -71,11 +71,26 @@ bool MessageBuilder::append_tag(char tag) {
   return true;
 }
 
+void MessageBuilder::shrink_tag_area() {
+  const std::size_t capacity = padded_string_size(tag_count_);
+  if (capacity == tag_capacity_) return;
+  char* tags = out_.data() + tags_begin_;
+  std::memmove(tags + capacity, tags + tag_capacity_, data_size_);
+  tag_capacity_ = capacity;
+}
+
 char* MessageBuilder::reserve_data(std::size_t size) {
-  const std::size_t begin = tags_begin_ + tag_capacity_ + data_size_;
+  if (failed_) return nullptr;
+  std::size_t begin = tags_begin_ + tag_capacity_ + data_size_;
   if (size > out_.size() - begin) {
-    fail(kTooSmall, begin);
-    return nullptr;
+    // The spare tag room reserved for growth may be what is missing: give it back and retry,
+    // so that "too small" means the finished message could not fit.
+    shrink_tag_area();
+    begin = tags_begin_ + tag_capacity_ + data_size_;
+    if (size > out_.size() - begin) {
+      fail(kTooSmall, begin);
+      return nullptr;
+    }
   }
   data_size_ += size;
   return out_.data() + begin;

@@ -56,6 +56,7 @@ class MessageBuilder {
  private:
   bool append_tag(char tag);
   char* reserve_data(std::size_t size);
+  void shrink_tag_area();
   MessageBuilder& add_padded_string(char tag, std::string_view value);
   void fail(std::string_view reason, std::size_t offset);
 
