@@ -34,6 +34,8 @@ class Pattern {
  public:
   bool matches(std::string_view address) const;
   // On success fills `captures` (one item per wildcard, `//` included); on failure count = 0.
+  // A `//` captures the levels it skipped with their leading '/': "" for none, "/a/b" for two,
+  // so that "/x{N}/y" rebuilds the address whether or not levels were skipped.
   bool matches(std::string_view address, Captures& captures) const;
 
   // Number of wildcards, i.e. of captures a successful match records.

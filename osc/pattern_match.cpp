@@ -107,7 +107,7 @@ class Matcher {
       }
       if (star_level == kNone) return false;
       star_end = level_end(star_end);  // the `//` swallows one more address level
-      record(program_.levels[star_level].capture, star_begin + 1, star_end - star_begin - 1);
+      record(program_.levels[star_level].capture, star_begin, star_end - star_begin);
       at = star_end;
       level = star_level + 1;
     }

@@ -175,36 +175,37 @@ TEST(PatternAlternatives, OverlappingAlternativesOfDifferentLengths) {
 
 TEST(PatternAnyLevels, DoubleSlashSkipsZeroOrMoreLevels) {
   EXPECT_EQ(captures_of("//foo", "/foo"), Texts{""});
-  EXPECT_EQ(captures_of("//foo", "/a/foo"), Texts{"a"});
-  EXPECT_EQ(captures_of("//foo", "/a/b/foo"), Texts{"a/b"});
+  EXPECT_EQ(captures_of("//foo", "/a/foo"), Texts{"/a"});
+  EXPECT_EQ(captures_of("//foo", "/a/b/foo"), Texts{"/a/b"});
   EXPECT_FALSE(matches("//foo", "/afoo"));
   EXPECT_FALSE(matches("//foo", "/a/xfoo"));
   EXPECT_FALSE(matches("//foo", "/foo/a"));
   EXPECT_FALSE(matches("//foo", "foo"));
   EXPECT_EQ(captures_of("/a//b", "/a/b"), Texts{""});
-  EXPECT_EQ(captures_of("/a//b", "/a/x/y/b"), Texts{"x/y"});
+  EXPECT_EQ(captures_of("/a//b", "/a/x/y/b"), Texts{"/x/y"});
   EXPECT_FALSE(matches("/a//b", "/ab"));
   EXPECT_FALSE(matches("/x//a", "/xx/a"));
   EXPECT_FALSE(matches("/a//b", "/a/b/c"));
-  EXPECT_EQ(captures_of("//b", "/b/b/b"), Texts{"b/b"});
+  EXPECT_EQ(captures_of("//b", "/b/b/b"), Texts{"/b/b"});
 }
 
 TEST(PatternAnyLevels, CombinesWithOtherWildcards) {
   EXPECT_EQ(captures_of("//*", "/x"), (Texts{"", "x"}));
-  EXPECT_EQ(captures_of("//*", "/x/y/z"), (Texts{"x/y", "z"}));
+  EXPECT_EQ(captures_of("//*", "/x/y/z"), (Texts{"/x/y", "z"}));
   EXPECT_FALSE(matches("//*", "x"));
-  EXPECT_EQ(captures_of("//a//b", "/a/q/b"), (Texts{"", "q"}));
-  EXPECT_EQ(captures_of("//a//b", "/p/a/b"), (Texts{"p", ""}));
-  EXPECT_EQ(captures_of("//a/*//c", "/z/a/b/y/c"), (Texts{"z", "b", "y"}));
-  EXPECT_EQ(captures_of("/x//{a,b}/[0-9]", "/x/1/2/b/7"), (Texts{"1/2", "b", "7"}));
+  EXPECT_EQ(captures_of("//a//b", "/a/q/b"), (Texts{"", "/q"}));
+  EXPECT_EQ(captures_of("//a//b", "/p/a/b"), (Texts{"/p", ""}));
+  EXPECT_EQ(captures_of("//a/*//c", "/z/a/b/y/c"), (Texts{"/z", "b", "/y"}));
+  EXPECT_EQ(captures_of("/x//{a,b}/[0-9]", "/x/1/2/b/7"), (Texts{"/1/2", "b", "7"}));
   EXPECT_FALSE(matches("/x//{a,b}/[0-9]", "/x/1/2/c/7"));
   // A later level failing makes the `//` skip more: /q/a/b fails, /q/a/a/b fits.
-  EXPECT_EQ(captures_of("//a/b", "/q/a/a/b"), (Texts{"q/a"}));
+  EXPECT_EQ(captures_of("//a/b", "/q/a/a/b"), (Texts{"/q/a"}));
 }
 
 TEST(PatternAnyLevels, EmptyAddressLevelsAreLevels) {
   EXPECT_TRUE(matches("/*/b", "//b"));
-  EXPECT_EQ(captures_of("//b", "//b"), Texts{""});
+  EXPECT_EQ(captures_of("//b", "//b"), Texts{"/"});  // one empty level skipped
+  EXPECT_EQ(captures_of("//b", "/b"), Texts{""});    // no level skipped
   EXPECT_FALSE(matches("/a", "/a/"));
 }
 
@@ -219,7 +220,7 @@ TEST(PatternCaptures, RecordedInPatternOrderAcrossLevels) {
   EXPECT_EQ(captures.items[1], "a");
   EXPECT_EQ(captures.items[2], "7");
   EXPECT_EQ(captures.items[3], "x");
-  EXPECT_EQ(captures.items[4], "y/z");
+  EXPECT_EQ(captures.items[4], "/y/z");
 }
 
 TEST(PatternCaptures, AreViewsIntoTheAddressAndResetOnFailure) {
