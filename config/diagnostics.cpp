@@ -1,7 +1,6 @@
 #include "config/diagnostics.h"
 
 #include <algorithm>
-#include <numeric>
 
 namespace oscbridge::config::detail {
 
@@ -28,18 +27,21 @@ std::vector<std::string> Diagnostics::sorted_messages() const {
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> previous(b.size() + 1);
-  std::vector<std::size_t> current(b.size() + 1);
-  std::iota(previous.begin(), previous.end(), 0);
+  // Optimal string alignment: Levenshtein plus adjacent transpositions, the commonest typo
+  // ("scael" is one edit from "scale", not two).
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    current[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitution});
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
-    std::swap(previous, current);
   }
-  return previous[b.size()];
+  return d[a.size()][b.size()];
 }
 
 namespace {
@@ -47,13 +49,16 @@ namespace {
 template <typename Strings>
 std::string closest(std::string_view word, const Strings& candidates) {
   // A third of the word (at least 1, at most 3) keeps "lisen" -> "listen" while refusing to
-  // suggest "to" for "id".
+  // suggest "to" for "id". A word that extends a candidate ("warning" for "warn") also counts.
   const std::size_t limit = std::clamp<std::size_t>(word.size() / 3, 1, 3);
   std::size_t best = limit + 1;
   std::string_view best_candidate;
-  for (const auto& candidate : candidates) {
-    const std::size_t distance = edit_distance(word, candidate);
-    if (distance < best && distance < std::max(word.size(), std::string_view(candidate).size())) {
+  for (const auto& candidate_text : candidates) {
+    const std::string_view candidate = candidate_text;
+    std::size_t distance = edit_distance(word, candidate);
+    if (distance >= std::max(word.size(), candidate.size())) continue;  // nothing in common
+    if (candidate.size() >= 3 && word.starts_with(candidate)) distance = std::min(distance, limit);
+    if (distance < best) {
       best = distance;
       best_candidate = candidate;
     }
