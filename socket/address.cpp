@@ -1,0 +1,150 @@
+// Address formatting and name resolution with a deadline.
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "socket/internal.h"
+
+namespace oscbridge::socket {
+
+std::string system_message(int error_number) {
+  char buffer[256];
+  // GNU strerror_r returns the message, which may or may not live in buffer.
+  return ::strerror_r(error_number, buffer, sizeof buffer);
+}
+
+std::string address_text(const SocketAddress& address) {
+  char text[INET6_ADDRSTRLEN] = "";
+  if (address.storage.ss_family == AF_INET) {
+    auto* v4 = reinterpret_cast<const sockaddr_in*>(&address.storage);
+    ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+  } else if (address.storage.ss_family == AF_INET6) {
+    auto* v6 = reinterpret_cast<const sockaddr_in6*>(&address.storage);
+    // A dual-stack socket sees IPv4 peers as ::ffff:a.b.c.d; users know them as a.b.c.d.
+    if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
+      ::inet_ntop(AF_INET, &v6->sin6_addr.s6_addr[12], text, sizeof text);
+    } else {
+      ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+    }
+  }
+  return text;
+}
+
+std::uint16_t address_port(const SocketAddress& address) {
+  if (address.storage.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&address.storage)->sin_port);
+  }
+  if (address.storage.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&address.storage)->sin6_port);
+  }
+  return 0;
+}
+
+SocketAddress local_address_of(int fd) {
+  SocketAddress address;
+  address.length = sizeof address.storage;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address.storage), &address.length) != 0) {
+    address.length = 0;
+  }
+  return address;
+}
+
+SocketAddress peer_address_of(int fd) {
+  SocketAddress address;
+  address.length = sizeof address.storage;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address.storage), &address.length) != 0) {
+    address.length = 0;
+  }
+  return address;
+}
+
+namespace {
+
+// getaddrinfo cannot be cancelled, so a lookup that outlives its caller's deadline
+// finishes on its own thread and drops its result; the state is shared for that reason.
+struct Lookup {
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  ResolveResult result;
+};
+
+ResolveResult lookup(const std::string& host, const std::string& service, const addrinfo& hints) {
+  ResolveResult result;
+  addrinfo* list = nullptr;
+  int status = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &list);
+  if (status != 0) {
+    result.error = "cannot resolve '" + host +
+                   "': " + (status == EAI_SYSTEM ? system_message(errno) : ::gai_strerror(status));
+    return result;
+  }
+  for (addrinfo* entry = list; entry != nullptr; entry = entry->ai_next) {
+    SocketAddress address;
+    std::memcpy(&address.storage, entry->ai_addr, entry->ai_addrlen);
+    address.length = entry->ai_addrlen;
+    result.addresses.push_back(address);
+  }
+  ::freeaddrinfo(list);
+  return result;
+}
+
+}  // namespace
+
+ResolveResult resolve(std::string_view host_text, std::uint16_t port, Protocol protocol,
+                      bool passive, int timeout_ms) {
+  std::string host(host_text);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = protocol == Protocol::tcp ? SOCK_STREAM : SOCK_DGRAM;
+  hints.ai_flags = passive ? AI_PASSIVE : 0;
+  std::string service = std::to_string(port);
+
+  if (host.empty() && passive) {
+    // "Any address": prefer one dual-stack IPv6 socket, fall back to IPv4 where IPv6 is off.
+    ResolveResult result;
+    for (const char* any : {"::", "0.0.0.0"}) {
+      hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+      auto one = lookup(any, service, hints);
+      result.addresses.insert(result.addresses.end(), one.addresses.begin(), one.addresses.end());
+    }
+    return result;
+  }
+
+  in6_addr scratch;
+  bool numeric = ::inet_pton(AF_INET, host.c_str(), &scratch) == 1 ||
+                 ::inet_pton(AF_INET6, host.c_str(), &scratch) == 1;
+  if (numeric) {
+    hints.ai_flags |= AI_NUMERICHOST;
+    return lookup(host, service, hints);
+  }
+  if (host.empty()) return {{}, "no address given"};
+
+  auto shared = std::make_shared<Lookup>();
+  std::thread([shared, host, service, hints] {
+    auto result = lookup(host, service, hints);
+    std::lock_guard lock(shared->mutex);
+    shared->result = std::move(result);
+    shared->done = true;
+    shared->done_cv.notify_all();
+  }).detach();
+  std::unique_lock lock(shared->mutex);
+  auto finished = [&] { return shared->done; };
+  if (timeout_ms < 0) {
+    shared->done_cv.wait(lock, finished);
+  } else if (!shared->done_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), finished)) {
+    return {{}, "timeout"};
+  }
+  return shared->result;
+}
+
+}  // namespace oscbridge::socket

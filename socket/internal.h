@@ -1,0 +1,123 @@
+// Internal to socket/: the kinds of SocketClient behind its pimpl, and address helpers.
+// Not installed, not included outside socket/.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "socket/socket.h"
+
+namespace oscbridge::socket {
+
+// A readable message for an errno value ("Connection refused").
+std::string system_message(int error_number);
+
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+// Text form of an address (IPv4-mapped IPv6 shown as IPv4) and its port.
+std::string address_text(const SocketAddress& address);
+std::uint16_t address_port(const SocketAddress& address);
+SocketAddress local_address_of(int fd);
+SocketAddress peer_address_of(int fd);
+
+// Resolves host (literal, "[v6]", or name; "" with passive = any address) within
+// timeout_ms (< 0: no limit). Returns the addresses in the resolver's order, or an error.
+struct ResolveResult {
+  std::vector<SocketAddress> addresses;
+  std::string error;
+};
+ResolveResult resolve(std::string_view host, std::uint16_t port, Protocol protocol, bool passive,
+                      int timeout_ms);
+
+// Every SocketClient is one of: a connected client (create_client), a server's accepted
+// TCP connection, or a UDP server's per-datagram peer.
+struct SocketClient::Impl {
+  virtual ~Impl() = default;
+  virtual bool is_open() const = 0;
+  virtual void close() = 0;
+  virtual SendResult send(std::string_view message) = 0;
+  virtual ReceiveResult receive(ReceiveMode mode, int timeout_ms) = 0;
+  virtual int native_handle() const = 0;
+
+  // Kept raw and formatted only when asked, so that a UDP server's per-datagram peer
+  // costs a copy, not an allocation.
+  SocketAddress local;
+  SocketAddress peer;
+
+  void set_addresses(const SocketAddress& local_address, const SocketAddress& peer_address) {
+    local = local_address;
+    peer = peer_address;
+  }
+};
+
+std::unique_ptr<SocketClient::Impl> make_connected_client(int fd, Protocol protocol,
+                                                          int send_timeout_ms);
+
+// Loops until all of data is written to a non-blocking socket, waiting up to timeout_ms
+// for it to become writable whenever the kernel buffer is full. Returns 0 or an errno,
+// ETIMEDOUT when no progress was possible in time.
+int send_all(int fd, std::string_view data, int timeout_ms);
+
+// The reply-to-sender socket handed to a UDP server's socket_message: sends from the
+// server's descriptor (so from its port) to the datagram's source. Reused for every
+// datagram, so serving allocates nothing per message.
+class DatagramPeer final : public SocketClient::Impl {
+ public:
+  explicit DatagramPeer(int server_fd) : server_fd_(server_fd) {}
+  void reset(const SocketAddress& local, const SocketAddress& peer);
+  bool is_open() const override { return open_; }
+  void close() override { open_ = false; }
+  SendResult send(std::string_view message) override;
+  ReceiveResult receive(ReceiveMode mode, int timeout_ms) override;
+  int native_handle() const override { return open_ ? server_fd_ : -1; }
+
+ private:
+  int server_fd_;
+  bool open_ = false;
+};
+
+// A server's accepted TCP connection. The server's loop reads it; send() may come from
+// any thread: it writes what the kernel takes and queues the rest for the loop to flush.
+class ServerConnection final : public SocketClient::Impl {
+ public:
+  struct Hooks {
+    std::function<void()> want_write;     // ask the loop to watch for EPOLLOUT
+    std::function<void()> request_close;  // ask the loop to release the connection
+  };
+  ServerConnection(int fd, std::size_t queue_limit, Hooks hooks);
+  ~ServerConnection() override;
+
+  bool is_open() const override;
+  void close() override;
+  SendResult send(std::string_view message) override;
+  ReceiveResult receive(ReceiveMode mode, int timeout_ms) override;
+  int native_handle() const override;
+
+  // Loop thread: write queued bytes. Returns 0, or the errno that broke the connection.
+  int flush();
+  bool has_queued_output() const;
+  // Loop thread: closes the descriptor (after the loop stopped watching it).
+  void release();
+
+ private:
+  mutable std::mutex mutex_;
+  int fd_;
+  bool open_ = true;
+  std::size_t queue_limit_;
+  std::string queue_;
+  std::size_t queue_start_ = 0;
+  Hooks hooks_;
+};
+
+}  // namespace oscbridge::socket

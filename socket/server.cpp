@@ -1,0 +1,355 @@
+// SocketServer: a bound socket served from an EventLoop. Accepting, reading and
+// flushing happen on the loop thread; run/stop/close hand their work to it.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <unordered_map>
+
+#include "socket/event_loop.h"
+#include "socket/internal.h"
+
+namespace oscbridge::socket {
+
+namespace {
+constexpr std::size_t kMaxDatagram = 65536;
+constexpr std::size_t kDatagramBatch = 8;  // recvmmsg batch per wakeup
+constexpr std::size_t kSendQueueLimit = 1 << 20;
+constexpr int kAcceptsPerWakeup = 64;
+constexpr int kReadsPerWakeup = 4;  // bounds one connection's turn so others get theirs
+}  // namespace
+
+struct SocketServer::Impl {
+  Protocol protocol;
+  int fd;
+  SocketAddress local;
+  std::unique_ptr<EventLoop> own_loop;  // when no shared loop was given
+  EventLoop* loop;
+  NotifierTable notifier;
+
+  std::mutex state_mutex;
+  std::condition_variable state_cv;
+  bool running = false;  // guarded by state_mutex
+  bool open = true;      // guarded by state_mutex
+
+  // Loop-thread state.
+  bool serving = false;  // whether fd and connections are watched right now
+  int spare_fd = -1;     // given up to accept (and drop) a connection when out of fds
+  std::unordered_map<int, std::unique_ptr<SocketClient>> connections;
+  std::vector<char> read_buffer;
+  std::unique_ptr<SocketClient> datagram_peer;
+  std::vector<std::array<char, kMaxDatagram>> datagrams;
+
+  Impl(Protocol protocol_, int fd_, EventLoop* shared_loop)
+      : protocol(protocol_), fd(fd_), local(local_address_of(fd_)), loop(shared_loop) {
+    if (loop == nullptr) {
+      own_loop = std::make_unique<EventLoop>();
+      loop = own_loop.get();
+    }
+    if (protocol == Protocol::tcp) {
+      spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    } else {
+      auto peer = std::make_unique<DatagramPeer>(fd);
+      datagram_peer = std::make_unique<SocketClient>(std::move(peer));
+    }
+  }
+
+  bool is_running() {
+    std::lock_guard lock(state_mutex);
+    return running;
+  }
+
+  void report(const std::string& message) {
+    if (notifier.socket_error) notifier.socket_error(message);
+  }
+
+  // --- loop thread ---
+
+  void start_serving() {
+    if (serving) return;
+    serving = true;
+    loop->watch(fd, EPOLLIN, [this](std::uint32_t) {
+      protocol == Protocol::tcp ? accept_ready() : datagrams_ready();
+    });
+    for (auto& [connection_fd, client] : connections) watch_connection(connection_fd);
+  }
+
+  void stop_serving() {
+    if (!serving) return;
+    serving = false;
+    loop->unwatch(fd);
+    for (auto& entry : connections) loop->unwatch(entry.first);
+  }
+
+  ServerConnection& connection_impl(SocketClient& client) {
+    return static_cast<ServerConnection&>(client.impl());
+  }
+
+  void watch_connection(int connection_fd) {
+    auto& connection = connection_impl(*connections.at(connection_fd));
+    std::uint32_t events = EPOLLIN | EPOLLRDHUP;
+    if (connection.has_queued_output()) events |= EPOLLOUT;
+    loop->watch(connection_fd, events, [this, connection_fd](std::uint32_t ready) {
+      connection_ready(connection_fd, ready);
+    });
+  }
+
+  void accept_ready() {
+    for (int i = 0; i < kAcceptsPerWakeup && serving; ++i) {
+      int connection_fd = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (connection_fd < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        int error = errno;
+        report("accept: " + system_message(error));
+        if (error == EMFILE || error == ENFILE) drop_pending_connection();
+        return;
+      }
+      add_connection(connection_fd);
+    }
+  }
+
+  // Out of descriptors, a pending connection would keep the listener readable and the
+  // loop spinning; free the spare descriptor long enough to accept and close it.
+  void drop_pending_connection() {
+    if (spare_fd < 0) return;
+    ::close(spare_fd);
+    int dropped = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (dropped >= 0) ::close(dropped);
+    spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+
+  void add_connection(int connection_fd) {
+    int on = 1;
+    ::setsockopt(connection_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    ServerConnection::Hooks hooks;
+    hooks.want_write = [this, connection_fd] {
+      loop->post([this, connection_fd] {
+        if (serving && connections.count(connection_fd)) {
+          loop->modify(connection_fd, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+        }
+      });
+    };
+    hooks.request_close = [this, connection_fd] {
+      loop->post([this, connection_fd] { remove_connection(connection_fd, true); });
+    };
+    auto impl =
+        std::make_unique<ServerConnection>(connection_fd, kSendQueueLimit, std::move(hooks));
+    auto& client =
+        *connections.emplace(connection_fd, std::make_unique<SocketClient>(std::move(impl)))
+             .first->second;
+    watch_connection(connection_fd);
+    if (notifier.socket_accepted) notifier.socket_accepted(client);
+  }
+
+  void remove_connection(int connection_fd, bool notify) {
+    auto found = connections.find(connection_fd);
+    if (found == connections.end()) return;
+    auto client = std::move(found->second);
+    connections.erase(found);
+    if (serving) loop->unwatch(connection_fd);
+    if (notify && serving && notifier.socket_closed) notifier.socket_closed(*client);
+    connection_impl(*client).release();
+  }
+
+  void connection_ready(int connection_fd, std::uint32_t ready) {
+    auto& client = *connections.at(connection_fd);
+    auto& connection = connection_impl(client);
+    if (ready & EPOLLOUT) {
+      if (int error = connection.flush(); error != 0) {
+        report("send to " + client.peer_address() + ": " + system_message(error));
+        return remove_connection(connection_fd, true);
+      }
+      if (!connection.has_queued_output()) loop->modify(connection_fd, EPOLLIN | EPOLLRDHUP);
+    }
+    if (!(ready & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return;
+    read_buffer.resize(kMaxDatagram);
+    for (int i = 0; i < kReadsPerWakeup; ++i) {
+      ssize_t count = ::recv(connection_fd, read_buffer.data(), read_buffer.size(), 0);
+      if (count > 0) {
+        if (notifier.socket_message) {
+          notifier.socket_message(client, std::string_view(read_buffer.data(), count));
+        }
+        // The callback may have stopped the server or closed this connection.
+        if (!serving || !connection.is_open() || !connections.count(connection_fd)) return;
+        continue;
+      }
+      if (count == 0) return remove_connection(connection_fd, true);
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR) continue;
+      report("receive from " + client.peer_address() + ": " + system_message(errno));
+      return remove_connection(connection_fd, true);
+    }
+  }
+
+  void datagrams_ready() {
+    if (datagrams.empty()) datagrams.resize(kDatagramBatch);
+    std::array<mmsghdr, kDatagramBatch> headers{};
+    std::array<iovec, kDatagramBatch> vectors{};
+    std::array<SocketAddress, kDatagramBatch> sources{};
+    for (std::size_t i = 0; i < kDatagramBatch; ++i) {
+      vectors[i] = {datagrams[i].data(), kMaxDatagram};
+      headers[i].msg_hdr.msg_iov = &vectors[i];
+      headers[i].msg_hdr.msg_iovlen = 1;
+      headers[i].msg_hdr.msg_name = &sources[i].storage;
+      headers[i].msg_hdr.msg_namelen = sizeof sources[i].storage;
+    }
+    int count = ::recvmmsg(fd, headers.data(), kDatagramBatch, MSG_DONTWAIT, nullptr);
+    if (count < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        report("receive: " + system_message(errno));
+      }
+      return;
+    }
+    auto& peer = static_cast<DatagramPeer&>(datagram_peer->impl());
+    for (int i = 0; i < count && serving; ++i) {
+      sources[i].length = headers[i].msg_hdr.msg_namelen;
+      if (headers[i].msg_hdr.msg_flags & MSG_TRUNC) {
+        report("datagram from " + address_text(sources[i]) + " truncated to 65536 bytes");
+      }
+      peer.reset(local, sources[i]);
+      if (notifier.socket_message) {
+        notifier.socket_message(*datagram_peer,
+                                std::string_view(datagrams[i].data(), headers[i].msg_len));
+      }
+    }
+  }
+
+  void close_everything() {
+    stop_serving();
+    while (!connections.empty()) remove_connection(connections.begin()->first, false);
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+    if (spare_fd >= 0) ::close(spare_fd);
+    spare_fd = -1;
+  }
+};
+
+SocketServer::SocketServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SocketServer::~SocketServer() {
+  close();
+  impl_->own_loop.reset();
+}
+
+bool SocketServer::is_open() const {
+  std::lock_guard lock(impl_->state_mutex);
+  return impl_->open;
+}
+
+bool SocketServer::is_running() const {
+  return impl_->is_running();
+}
+std::string SocketServer::local_address() const {
+  return address_text(impl_->local);
+}
+std::uint16_t SocketServer::local_port() const {
+  return address_port(impl_->local);
+}
+
+void SocketServer::close() {
+  {
+    std::lock_guard lock(impl_->state_mutex);
+    if (!impl_->open) return;
+    impl_->open = false;
+    impl_->running = false;
+    impl_->state_cv.notify_all();
+  }
+  impl_->loop->run_sync([impl = impl_.get()] { impl->close_everything(); });
+}
+
+void SocketServer::run(Notifier& notifier) {
+  NotifierTable table;
+  table.socket_error = [&notifier](const std::string& message) { notifier.socket_error(message); };
+  table.socket_accepted = [&notifier](SocketClient& client) { notifier.socket_accepted(client); };
+  table.socket_message = [&notifier](SocketClient& client, std::string_view message) {
+    notifier.socket_message(client, message);
+  };
+  table.socket_closed = [&notifier](SocketClient& client) { notifier.socket_closed(client); };
+  run(std::move(table));
+}
+
+void SocketServer::run(NotifierTable notifier) {
+  {
+    std::lock_guard lock(impl_->state_mutex);
+    if (!impl_->open) throw SocketClosedError();
+    impl_->running = true;
+  }
+  impl_->loop->run_sync([impl = impl_.get(), &notifier] {
+    impl->notifier = std::move(notifier);
+    impl->start_serving();
+  });
+}
+
+void SocketServer::stop() {
+  {
+    std::lock_guard lock(impl_->state_mutex);
+    if (!impl_->running) return;
+    impl_->running = false;
+    impl_->state_cv.notify_all();
+  }
+  impl_->loop->run_sync([impl = impl_.get()] { impl->stop_serving(); });
+}
+
+void SocketServer::wait(int timeout_ms) {
+  if (impl_->loop->in_loop_thread()) return;
+  std::unique_lock lock(impl_->state_mutex);
+  auto stopped = [&] { return !impl_->running; };
+  if (timeout_ms < 0) {
+    impl_->state_cv.wait(lock, stopped);
+  } else {
+    impl_->state_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), stopped);
+  }
+}
+
+namespace {
+
+ServerResult make_server(std::string_view address, std::uint16_t port, Protocol protocol,
+                         EventLoop* loop) {
+  auto resolved = resolve(address, port, protocol, true, 5000);
+  if (!resolved.error.empty()) return {nullptr, resolved.error};
+  int last_error = EADDRNOTAVAIL;
+  for (const auto& candidate : resolved.addresses) {
+    int type = protocol == Protocol::tcp ? SOCK_STREAM : SOCK_DGRAM;
+    int fd = ::socket(candidate.storage.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      last_error = errno;
+      continue;
+    }
+    int on = 1;
+    int off = 0;
+    if (protocol == Protocol::tcp) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (candidate.storage.ss_family == AF_INET6 && address.empty()) {
+      ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);  // serve IPv4 too
+    }
+    bool ok = ::bind(fd, candidate.get(), candidate.length) == 0 &&
+              (protocol == Protocol::udp || ::listen(fd, SOMAXCONN) == 0);
+    if (ok) {
+      return {
+          std::make_unique<SocketServer>(std::make_unique<SocketServer::Impl>(protocol, fd, loop)),
+          {}};
+    }
+    last_error = errno;
+    ::close(fd);
+  }
+  return {nullptr, system_message(last_error)};
+}
+
+}  // namespace
+
+ServerResult create_server(std::string_view address, std::uint16_t port, Protocol protocol) {
+  return make_server(address, port, protocol, nullptr);
+}
+
+ServerResult create_server(std::string_view address, std::uint16_t port, Protocol protocol,
+                           EventLoop& loop) {
+  return make_server(address, port, protocol, &loop);
+}
+
+}  // namespace oscbridge::socket

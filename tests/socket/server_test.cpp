@@ -1,0 +1,405 @@
+// SocketServer over real loopback sockets: serving, stopping, waiting, errors, UDP peers.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "socket/socket.h"
+#include "tests/socket/raw_sockets.h"
+
+namespace oscbridge::socket {
+namespace {
+
+using test::Fd;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// Collects what callbacks saw, from the server's thread, for the test thread to await.
+class Recorder : public Notifier {
+ public:
+  void socket_error(const std::string& message) override { add(errors_, message); }
+  void socket_accepted(SocketClient& client) override {
+    add(accepted_, client.peer_address() + ":" + std::to_string(client.peer_port()));
+  }
+  void socket_message(SocketClient& client, std::string_view message) override {
+    if (on_message) on_message(client, message);
+    add(messages_, std::string(message));
+  }
+  void socket_closed(SocketClient&) override { add(closed_, "closed"); }
+
+  std::function<void(SocketClient&, std::string_view)> on_message;
+
+  // Waits until the predicate holds over the recorded lists.
+  bool await(const std::function<bool()>& done, std::chrono::milliseconds limit = 3000ms) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, limit, done);
+  }
+  std::size_t count(const std::vector<std::string>& list) const {
+    std::lock_guard lock(mutex_);
+    return list.size();
+  }
+  // Call only inside await() predicates, which run with the lock held.
+  std::string joined_messages() const {
+    std::string all;
+    for (auto& message : messages_) all += message;
+    return all;
+  }
+
+  std::vector<std::string> errors_, accepted_, messages_, closed_;
+
+ private:
+  void add(std::vector<std::string>& list, std::string value) {
+    std::lock_guard lock(mutex_);
+    list.push_back(std::move(value));
+    changed_.notify_all();
+  }
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+};
+
+std::unique_ptr<SocketServer> make(Protocol protocol, std::string_view address = "127.0.0.1") {
+  auto [server, error] = create_server(address, 0, protocol);
+  EXPECT_TRUE(server) << error;
+  EXPECT_TRUE(error.empty());
+  return std::move(server);
+}
+
+TEST(TcpServerTest, AcceptsAndReceivesAndAnswers) {
+  Recorder recorder;
+  auto server = make(Protocol::tcp);
+  recorder.on_message = [](SocketClient& client, std::string_view message) {
+    client.send(std::string("echo:") + std::string(message));
+  };
+  EXPECT_FALSE(server->is_running());
+  server->run(recorder);
+  EXPECT_TRUE(server->is_running());
+  EXPECT_TRUE(server->is_open());
+  EXPECT_EQ(server->local_address(), "127.0.0.1");
+
+  auto [client, error] = create_client("127.0.0.1", server->local_port());
+  ASSERT_TRUE(client) << error;
+  ASSERT_TRUE(recorder.await([&] { return !recorder.accepted_.empty(); }));
+  EXPECT_EQ(recorder.accepted_[0], "127.0.0.1:" + std::to_string(client->local_port()));
+  client->send("hi");
+  auto [reply, reply_error] = client->receive(ReceiveMode::bytes(7), 2000);
+  ASSERT_TRUE(reply) << reply_error;
+  EXPECT_EQ(*reply, "echo:hi");
+
+  client->close();
+  EXPECT_TRUE(recorder.await([&] { return !recorder.closed_.empty(); }));
+  EXPECT_TRUE(recorder.errors_.empty());
+}
+
+TEST(TcpServerTest, StreamBytesArriveInOrderWhateverTheReads) {
+  Recorder recorder;
+  auto server = make(Protocol::tcp);
+  server->run(recorder);
+  auto [client, error] = create_client("127.0.0.1", server->local_port());
+  ASSERT_TRUE(client) << error;
+  std::string expected;
+  for (int i = 0; i < 2000; ++i) {
+    std::string piece = std::to_string(i) + ",";
+    expected += piece;
+    client->send(piece);
+  }
+  EXPECT_TRUE(recorder.await([&] { return recorder.joined_messages() == expected; }))
+      << recorder.count(recorder.messages_) << " reads so far";
+}
+
+TEST(TcpServerTest, LargeRepliesAreQueuedAndFlushed) {
+  std::string big(4 << 20, 'q');
+  std::atomic<int> failures{0};
+  auto server = make(Protocol::tcp);
+  NotifierTable table;
+  table.socket_accepted = [&](SocketClient& client) {
+    // More than the socket buffers hold and more than the queue limit: the server must
+    // queue what it can and refuse the rest whole.
+    for (std::size_t offset = 0; offset < big.size(); offset += 256 << 10) {
+      if (!client.send(std::string_view(big).substr(offset, 256 << 10)).success) ++failures;
+    }
+  };
+  server->run(table);
+  auto [client, error] = create_client("127.0.0.1", server->local_port());
+  ASSERT_TRUE(client) << error;
+  auto [data, receive_error] = client->receive(ReceiveMode::bytes(1 << 20), 3000);
+  ASSERT_TRUE(data) << receive_error;
+  EXPECT_EQ(*data, std::string(1 << 20, 'q'));
+}
+
+TEST(TcpServerTest, StopFromAnotherThreadEndsWait) {
+  auto server = make(Protocol::tcp);
+  server->run(NotifierTable{});
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(100ms);
+    server->stop();
+  });
+  auto start = Clock::now();
+  server->wait(5000);
+  auto took = Clock::now() - start;
+  stopper.join();
+  EXPECT_LT(took, 2s);
+  EXPECT_FALSE(server->is_running());
+  EXPECT_TRUE(server->is_open());
+}
+
+TEST(TcpServerTest, WaitReturnsAfterItsTimeoutWhileServing) {
+  Recorder recorder;
+  auto server = make(Protocol::tcp);
+  server->run(recorder);
+  std::thread talker([&] {
+    auto [client, error] = create_client("127.0.0.1", server->local_port());
+    if (client) client->send("during wait");
+  });
+  auto start = Clock::now();
+  server->wait(300);
+  auto took = Clock::now() - start;
+  talker.join();
+  EXPECT_GE(took, 290ms);
+  EXPECT_LT(took, 2s);
+  EXPECT_TRUE(server->is_running());
+  EXPECT_TRUE(recorder.await([&] { return !recorder.messages_.empty(); }));
+}
+
+TEST(TcpServerTest, StopInsideACallbackStopsFurtherCallbacks) {
+  std::atomic<int> calls{0};
+  std::atomic<int> later{0};
+  auto server = make(Protocol::tcp);
+  NotifierTable table;
+  table.socket_message = [&](SocketClient&, std::string_view) {
+    ++calls;
+    server->stop();
+  };
+  server->run(table);
+  auto [client, error] = create_client("127.0.0.1", server->local_port());
+  ASSERT_TRUE(client) << error;
+  client->send("one");
+  server->wait(3000);
+  EXPECT_FALSE(server->is_running());
+  client->send("two");
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(calls.load(), 1);
+
+  // run() again serves the connection that stayed open, including what queued up.
+  NotifierTable again;
+  again.socket_message = [&](SocketClient&, std::string_view) { ++later; };
+  server->run(again);
+  for (int i = 0; i < 100 && later == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_GE(later.load(), 1);
+}
+
+TEST(TcpServerTest, ClosingAConnectionInsideItsCallbackIsSafe) {
+  Recorder recorder;
+  auto server = make(Protocol::tcp);
+  recorder.on_message = [](SocketClient& client, std::string_view) { client.close(); };
+  server->run(recorder);
+  auto [client, error] = create_client("127.0.0.1", server->local_port());
+  ASSERT_TRUE(client) << error;
+  client->send("bye");
+  auto [none, receive_error] = client->receive(ReceiveMode::all(), 2000);
+  EXPECT_EQ(receive_error, "disconnected");
+  EXPECT_TRUE(recorder.await([&] { return !recorder.closed_.empty(); }));
+}
+
+TEST(TcpServerTest, DestroyingARunningServerStopsIt) {
+  Recorder recorder;
+  std::uint16_t port;
+  std::unique_ptr<SocketClient> client;
+  {
+    auto server = make(Protocol::tcp);
+    server->run(recorder);
+    port = server->local_port();
+    auto connected = create_client("127.0.0.1", port);
+    ASSERT_TRUE(connected.client) << connected.error;
+    client = std::move(connected.client);
+    ASSERT_TRUE(recorder.await([&] { return !recorder.accepted_.empty(); }));
+  }
+  auto [none, error] = client->receive(ReceiveMode::all(), 2000);
+  EXPECT_EQ(error, "disconnected");
+  auto [refused, refused_error] = create_client("127.0.0.1", port, Protocol::tcp, 1000);
+  EXPECT_FALSE(refused);
+}
+
+TEST(TcpServerTest, CloseReleasesThePortAndRunAfterCloseThrows) {
+  auto server = make(Protocol::tcp);
+  server->run(NotifierTable{});
+  auto port = server->local_port();
+  server->close();
+  server->close();
+  EXPECT_FALSE(server->is_open());
+  EXPECT_FALSE(server->is_running());
+  EXPECT_EQ(server->local_port(), port);
+  EXPECT_THROW(server->run(NotifierTable{}), SocketClosedError);
+  auto [again, error] = create_server("127.0.0.1", port, Protocol::tcp);
+  EXPECT_TRUE(again) << error;
+}
+
+TEST(TcpServerTest, AddressInUseIsReported) {
+  auto server = make(Protocol::tcp);
+  auto [second, error] = create_server("127.0.0.1", server->local_port(), Protocol::tcp);
+  EXPECT_FALSE(second);
+  EXPECT_EQ(error, "Address already in use");
+}
+
+TEST(TcpServerTest, AnyAddressServesIPv4AndIPv6) {
+  Recorder recorder;
+  auto server = make(Protocol::tcp, "");
+  server->run(recorder);
+  for (const char* host : {"127.0.0.1", "::1"}) {
+    auto [client, error] = create_client(host, server->local_port());
+    ASSERT_TRUE(client) << host << ": " << error;
+  }
+  EXPECT_TRUE(recorder.await([&] { return recorder.accepted_.size() == 2; }));
+  EXPECT_EQ(recorder.accepted_[0].rfind("127.0.0.1:", 0), 0u) << recorder.accepted_[0];
+  EXPECT_EQ(recorder.accepted_[1].rfind("::1:", 0), 0u) << recorder.accepted_[1];
+}
+
+TEST(TcpServerTest, ReadErrorsReachSocketErrorAndServingContinues) {
+  Recorder recorder;
+  auto server = make(Protocol::tcp);
+  server->run(recorder);
+  {
+    Fd rude = test::connect_to(AF_INET, SOCK_STREAM, server->local_port());
+    ASSERT_TRUE(recorder.await([&] { return recorder.accepted_.size() == 1; }));
+    // Unread data plus SO_LINGER 0 makes the close a reset the server's read reports.
+    linger hard{1, 0};
+    ::setsockopt(rude.get(), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+  }
+  ASSERT_TRUE(recorder.await([&] { return !recorder.errors_.empty(); }));
+  EXPECT_NE(recorder.errors_[0].find("Connection reset by peer"), std::string::npos)
+      << recorder.errors_[0];
+  auto [client, error] = create_client("127.0.0.1", server->local_port());
+  ASSERT_TRUE(client) << error;
+  client->send("still serving");
+  EXPECT_TRUE(recorder.await([&] { return recorder.joined_messages() == "still serving"; }));
+}
+
+TEST(TcpServerTest, RunningOutOfDescriptorsIsReportedAndServingContinues) {
+  Recorder recorder;
+  auto server = make(Protocol::tcp);
+  server->run(recorder);
+  // The client socket exists before the descriptors run out; connecting needs no new one.
+  Fd early(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  // A low soft limit keeps the number of descriptors to use up small.
+  rlimit original{};
+  ::getrlimit(RLIMIT_NOFILE, &original);
+  rlimit lowered = original;
+  lowered.rlim_cur = std::min<rlim_t>(original.rlim_cur, 512);
+  ::setrlimit(RLIMIT_NOFILE, &lowered);
+  std::vector<Fd> hogs;
+  for (;;) {
+    int fd = ::dup(0);
+    if (fd < 0) break;
+    hogs.emplace_back(fd);
+  }
+  ASSERT_EQ(errno, EMFILE);
+  socklen_t length;
+  auto address = test::loopback(AF_INET, server->local_port(), length);
+  ASSERT_EQ(::connect(early.get(), reinterpret_cast<sockaddr*>(&address), length), 0);
+  ASSERT_TRUE(recorder.await([&] { return !recorder.errors_.empty(); }));
+  EXPECT_NE(recorder.errors_[0].find("Too many open files"), std::string::npos)
+      << recorder.errors_[0];
+  // The pending connection was accepted and dropped rather than left to spin the loop.
+  EXPECT_EQ(test::read_some(early, 1, 2000), "");
+  hogs.clear();
+  ::setrlimit(RLIMIT_NOFILE, &original);
+  auto [client, error] = create_client("127.0.0.1", server->local_port());
+  ASSERT_TRUE(client) << error;
+  EXPECT_TRUE(recorder.await([&] { return recorder.accepted_.size() == 1; }));
+}
+
+TEST(UdpServerTest, PeerIsTheSenderAndAnswersFromTheServerPort) {
+  for (const char* host : {"127.0.0.1", "::1"}) {
+    std::vector<std::pair<std::string, std::uint16_t>> peers;
+    std::mutex mutex;
+    auto server = make(Protocol::udp, host);
+    NotifierTable table;
+    table.socket_accepted = [&](SocketClient&) { ADD_FAILURE() << "accepted on UDP"; };
+    table.socket_message = [&](SocketClient& peer, std::string_view message) {
+      {
+        std::lock_guard lock(mutex);
+        peers.emplace_back(peer.peer_address(), peer.peer_port());
+      }
+      peer.send("re:" + std::string(message));
+    };
+    server->run(table);
+    int family = std::string(host) == "::1" ? AF_INET6 : AF_INET;
+    Fd first = test::bound_socket(family, SOCK_DGRAM);
+    Fd second = test::bound_socket(family, SOCK_DGRAM);
+    for (auto* sender : {&first, &second}) {
+      socklen_t length;
+      auto address = test::loopback(family, server->local_port(), length);
+      ::sendto(sender->get(), "x", 1, 0, reinterpret_cast<sockaddr*>(&address), length);
+      sockaddr_storage from{};
+      socklen_t from_length = sizeof from;
+      char reply[16] = {};
+      timeval timeout{2, 0};
+      ::setsockopt(sender->get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+      ssize_t got = ::recvfrom(sender->get(), reply, sizeof reply, 0,
+                               reinterpret_cast<sockaddr*>(&from), &from_length);
+      ASSERT_EQ(got, 4) << host;
+      EXPECT_EQ(std::string(reply, 4), "re:x");
+      auto from_port = ntohs(family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&from)->sin6_port
+                                                : reinterpret_cast<sockaddr_in*>(&from)->sin_port);
+      EXPECT_EQ(from_port, server->local_port()) << "reply must come from the server's port";
+    }
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(peers.size(), 2u);
+    EXPECT_EQ(peers[0], std::make_pair(std::string(host), test::bound_port(first.get())));
+    EXPECT_EQ(peers[1], std::make_pair(std::string(host), test::bound_port(second.get())));
+  }
+}
+
+TEST(UdpServerTest, EmptyAndLargestDatagramsArriveWhole) {
+  Recorder recorder;
+  auto server = make(Protocol::udp);
+  server->run(recorder);
+  auto [client, error] = create_client("127.0.0.1", server->local_port(), Protocol::udp);
+  ASSERT_TRUE(client) << error;
+  std::string big(65507, 'b');
+  big.back() = 'e';
+  EXPECT_TRUE(client->send("").success);
+  EXPECT_TRUE(client->send(big).success);
+  ASSERT_TRUE(recorder.await([&] { return recorder.messages_.size() == 2; }));
+  EXPECT_EQ(recorder.messages_[0], "");
+  EXPECT_EQ(recorder.messages_[1], big);
+  EXPECT_TRUE(recorder.errors_.empty());
+}
+
+TEST(UdpServerTest, ManyDatagramsInABurstAllArrive) {
+  Recorder recorder;
+  auto server = make(Protocol::udp);
+  server->run(recorder);
+  auto [client, error] = create_client("127.0.0.1", server->local_port(), Protocol::udp);
+  ASSERT_TRUE(client) << error;
+  for (int i = 0; i < 500; ++i) {
+    client->send("d" + std::to_string(i));
+    // Paced a little: loopback drops what overflows the receive buffer, by design of UDP.
+    if (i % 50 == 49) std::this_thread::sleep_for(2ms);
+  }
+  ASSERT_TRUE(recorder.await([&] { return recorder.messages_.size() == 500; }));
+  for (int i = 0; i < 500; ++i) EXPECT_EQ(recorder.messages_[i], "d" + std::to_string(i));
+}
+
+TEST(ServerIdleTest, AnIdleServerUsesNoCpu) {
+  auto tcp = make(Protocol::tcp);
+  auto udp = make(Protocol::udp);
+  tcp->run(NotifierTable{});
+  udp->run(NotifierTable{});
+  auto cpu_ms = [] {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000.0 +
+           (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000.0;
+  };
+  double before = cpu_ms();
+  std::this_thread::sleep_for(500ms);
+  EXPECT_LT(cpu_ms() - before, 25.0) << "a polling loop would burn CPU while idle";
+}
+
+}  // namespace
+}  // namespace oscbridge::socket
