@@ -43,6 +43,7 @@ cpu_ticks() {
 # value KEY SUMMARY_LINE
 value() { sed -nE "s/.*(^| )$1=([^ ]+).*/\\2/p" <<<"$2"; }
 
+load_average_before=$(cut -d' ' -f1-3 /proc/loadavg)
 read -r router_port receiver_port < <("$load" free-ports 2)
 "$load" config --in "127.0.0.1:$router_port" --out "127.0.0.1:$receiver_port" \
   --routes "$routes" >"$workdir/oscbridge.yaml"
@@ -109,7 +110,8 @@ for router in $routers; do
 done
 
 echo
-echo "$routes routes, ${seconds} s per rate, $(nproc) CPUs ($(uname -r))"
+echo "$routes routes, ${seconds} s per rate, $(nproc) CPUs ($(uname -r)), load average" \
+  "before: $load_average_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| router | offered msg/s | sent msg/s | achieved msg/s | loss % | p50 µs | p99 µs | CPU µs/msg |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
