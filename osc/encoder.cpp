@@ -217,6 +217,28 @@ MessageBuilder& MessageBuilder::end_array() {
   return *this;
 }
 
+namespace {
+
+// Whether `raw` is a well-formed encoding for `tag`, so that a hand-made Argument cannot smuggle
+// a malformed message out of the builder. Parsed arguments always pass.
+bool raw_matches_tag(char tag, std::string_view raw) {
+  const int fixed = fixed_argument_size(tag);
+  if (fixed >= 0) return raw.size() == static_cast<std::size_t>(fixed);
+  if (tag == 'b') {
+    if (raw.size() < 4) return false;
+    const std::uint32_t size = detail::load_be32(raw.data());
+    if (size > raw.size() - 4 || raw.size() != 4 + ((std::size_t{size} + 3) & ~std::size_t{3}))
+      return false;
+    return raw.find_first_not_of('\0', 4 + size) == std::string_view::npos;
+  }
+  // 's' or 'S': text, NUL, zero padding to a multiple of 4.
+  const std::size_t length = raw.find('\0');
+  if (length == std::string_view::npos || raw.size() != padded_string_size(length)) return false;
+  return raw.find_first_not_of('\0', length) == std::string_view::npos;
+}
+
+}  // namespace
+
 MessageBuilder& MessageBuilder::add_argument(const Argument& argument) {
   const char tag = argument.tag();
   if (tag == '[') return begin_array();
@@ -226,8 +248,8 @@ MessageBuilder& MessageBuilder::add_argument(const Argument& argument) {
     return *this;
   }
   const std::string_view raw = argument.raw();
-  if (raw.size() % 4 != 0) {
-    fail("argument bytes not a multiple of 4", tags_begin_ + tag_count_);
+  if (!raw_matches_tag(tag, raw)) {
+    fail("argument bytes do not match the type tag", tags_begin_ + tag_count_);
     return *this;
   }
   if (append_tag(tag)) {

@@ -46,7 +46,8 @@ class MessageBuilder {
   MessageBuilder& add_infinitum();       // I
   MessageBuilder& begin_array();         // [
   MessageBuilder& end_array();           // ]
-  // Appends a parsed argument verbatim (its tag and raw bytes), brackets included.
+  // Appends a parsed argument verbatim (its tag and raw bytes), brackets included. A hand-made
+  // Argument whose bytes are not a valid encoding for its tag is refused.
   MessageBuilder& add_argument(const Argument& argument);
 
   // Closes the type-tag string and returns the message size, or the first error (including

@@ -180,6 +180,23 @@ TEST(EncoderTest, RejectsBadInputWithReasons) {
     m.add_argument(Argument('x', "abcd"));
     EXPECT_EQ(m.finish().error().reason, "unknown type tag");
   }
+  const std::string blob_unpadded = be32(5) + "12345";
+  const std::string blob_bad_padding = be32(1) + "1xyz";
+  for (const Argument& bad :
+       {Argument('i', "abc"), Argument('d', "abcd"), Argument('s', "abcd"),
+        Argument('s', std::string_view("ab\0x", 4)),
+        Argument('S', std::string_view("abcd\0\0\0x", 8)), Argument('b', blob_unpadded),
+        Argument('b', blob_bad_padding), Argument('b', "ab"), Argument('T', "abcd")}) {
+    MessageBuilder m(buffer, "/a");
+    m.add_argument(bad);
+    EXPECT_EQ(m.finish().error().reason, "argument bytes do not match the type tag") << bad.tag();
+  }
+  {
+    MessageBuilder m(buffer, "/a");
+    m.add_argument(Argument('s', std::string_view("abc\0", 4)))
+        .add_argument(Argument('b', be32(1) + std::string("1\0\0\0", 4)));
+    EXPECT_TRUE(m.finish().ok());
+  }
 }
 
 TEST(EncoderTest, AddArgumentCopiesParsedArgumentsVerbatim) {
