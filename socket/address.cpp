@@ -20,6 +20,12 @@ std::string system_message(int error_number) {
   return ::strerror_r(error_number, buffer, sizeof buffer);
 }
 
+socklen_t sockaddr_length(const sockaddr_storage& address) {
+  if (address.ss_family == AF_INET) return sizeof(sockaddr_in);
+  if (address.ss_family == AF_INET6) return sizeof(sockaddr_in6);
+  return sizeof address;
+}
+
 std::string address_text(const SocketAddress& address) {
   char text[INET6_ADDRSTRLEN] = "";
   if (address.storage.ss_family == AF_INET) {

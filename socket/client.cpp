@@ -57,6 +57,19 @@ class ConnectedClient final : public SocketClient::Impl {
     return {false, error == ETIMEDOUT ? "timeout" : system_message(error)};
   }
 
+  SocketClient::WriteResult write_some(std::string_view data) override {
+    if (protocol_ != Protocol::tcp) return Impl::write_some(data);
+    for (;;) {
+      ssize_t count = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (count >= 0) return {static_cast<std::size_t>(count), {}};
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return {0, {}};
+      std::string error = system_message(errno);
+      close();
+      return {0, error};
+    }
+  }
+
   ReceiveResult receive(ReceiveMode mode, int timeout_ms) override {
     switch (mode.kind()) {
       case ReceiveMode::Kind::line:
@@ -274,6 +287,11 @@ SendResult SocketClient::send(std::string_view message) {
   return impl_->send(message);
 }
 
+SocketClient::WriteResult SocketClient::write_some(std::string_view data) {
+  if (!impl_->is_open()) throw SocketClosedError();
+  return impl_->write_some(data);
+}
+
 ReceiveResult SocketClient::receive(ReceiveMode mode, int timeout_ms) {
   if (!impl_->is_open()) throw SocketClosedError();
   return impl_->receive(mode, timeout_ms);
@@ -301,9 +319,12 @@ ClientResult create_client(std::string_view address, std::uint16_t port, Protoco
     }
     last_error = connect_within(fd, candidate, left());
     if (last_error == 0) {
+      int on = 1;
       if (protocol == Protocol::tcp) {
-        int on = 1;  // OSC messages are small and latency-sensitive: no Nagle delay.
+        // OSC messages are small and latency-sensitive: no Nagle delay.
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+      } else {
+        ::setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on);
       }
       int send_timeout = timeout_ms < 0 ? -1 : (timeout_ms == 0 ? 5000 : timeout_ms);
       return {std::make_unique<SocketClient>(make_connected_client(fd, protocol, send_timeout)),

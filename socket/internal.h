@@ -25,6 +25,9 @@ struct SocketAddress {
   const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
 };
 
+// The length of the sockaddr a sockaddr_storage holds, by its family.
+socklen_t sockaddr_length(const sockaddr_storage& address);
+
 // Text form of an address (IPv4-mapped IPv6 shown as IPv4) and its port.
 std::string address_text(const SocketAddress& address);
 std::uint16_t address_port(const SocketAddress& address);
@@ -49,6 +52,10 @@ struct SocketClient::Impl {
   virtual SendResult send(std::string_view message) = 0;
   virtual ReceiveResult receive(ReceiveMode mode, int timeout_ms) = 0;
   virtual int native_handle() const = 0;
+  virtual SocketClient::WriteResult write_some(std::string_view data) {
+    (void)data;
+    return {0, "write_some is only available on a connected TCP client"};
+  }
 
   // Kept raw and formatted only when asked, so that a UDP server's per-datagram peer
   // costs a copy, not an allocation.

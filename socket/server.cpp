@@ -6,7 +6,10 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -39,6 +42,7 @@ struct SocketServer::Impl {
   bool open = true;      // guarded by state_mutex
 
   // Loop-thread state.
+  std::atomic<std::size_t> send_queue_limit{kSendQueueLimit};
   bool serving = false;  // whether fd and connections are watched right now
   int spare_fd = -1;     // given up to accept (and drop) a connection when out of fds
   std::unordered_map<int, std::unique_ptr<SocketClient>> connections;
@@ -308,7 +312,58 @@ void SocketServer::wait(int timeout_ms) {
   }
 }
 
+SendResult SocketServer::send_to(const sockaddr_storage& destination, std::string_view message) {
+  if (!is_open()) throw SocketClosedError();
+  if (impl_->protocol != Protocol::udp) return {false, "send_to is only available on UDP servers"};
+  for (;;) {
+    ssize_t count =
+        ::sendto(impl_->fd, message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
+                 reinterpret_cast<const sockaddr*>(&destination), sockaddr_length(destination));
+    if (count >= 0) return {true, {}};
+    if (errno != EINTR) return {false, system_message(errno)};
+  }
+}
+
+void SocketServer::set_send_queue_limit(std::size_t bytes) {
+  impl_->send_queue_limit = bytes;
+}
+
 namespace {
+
+bool is_multicast(const SocketAddress& address) {
+  if (address.storage.ss_family == AF_INET) {
+    auto* v4 = reinterpret_cast<const sockaddr_in*>(&address.storage);
+    return IN_MULTICAST(ntohl(v4->sin_addr.s_addr));
+  }
+  if (address.storage.ss_family == AF_INET6) {
+    return IN6_IS_ADDR_MULTICAST(
+        &reinterpret_cast<const sockaddr_in6*>(&address.storage)->sin6_addr);
+  }
+  return false;
+}
+
+// Joins the group the socket is bound to; 0 or an errno.
+int join_group(int fd, const SocketAddress& group) {
+  if (group.storage.ss_family == AF_INET) {
+    ip_mreqn request{};
+    request.imr_multiaddr = reinterpret_cast<const sockaddr_in*>(&group.storage)->sin_addr;
+    request.imr_address.s_addr = htonl(INADDR_ANY);
+    return ::setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &request, sizeof request) == 0 ? 0
+                                                                                          : errno;
+  }
+  ipv6_mreq request{};
+  request.ipv6mr_multiaddr = reinterpret_cast<const sockaddr_in6*>(&group.storage)->sin6_addr;
+  return ::setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &request, sizeof request) == 0 ? 0 : errno;
+}
+
+// Bursts (a fader sweep, a bundle storm) overflow the kernel's default UDP buffer; ask for
+// more, beyond net.core.rmem_max where the process may (root), else up to it.
+void enlarge_receive_buffer(int fd) {
+  int bytes = 4 << 20;
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  }
+}
 
 ServerResult make_server(std::string_view address, std::uint16_t port, Protocol protocol,
                          EventLoop* loop) {
@@ -324,12 +379,26 @@ ServerResult make_server(std::string_view address, std::uint16_t port, Protocol 
     }
     int on = 1;
     int off = 0;
-    if (protocol == Protocol::tcp) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    bool multicast = protocol == Protocol::udp && is_multicast(candidate);
+    if (protocol == Protocol::tcp || multicast) {
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    }
+    if (protocol == Protocol::udp) {
+      ::setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on);
+      enlarge_receive_buffer(fd);
+    }
     if (candidate.storage.ss_family == AF_INET6 && address.empty()) {
       ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);  // serve IPv4 too
     }
     bool ok = ::bind(fd, candidate.get(), candidate.length) == 0 &&
               (protocol == Protocol::udp || ::listen(fd, SOMAXCONN) == 0);
+    if (ok && multicast) {
+      if (int error = join_group(fd, candidate); error != 0) {
+        ::close(fd);
+        return {nullptr, "cannot join multicast group " + address_text(candidate) + ": " +
+                             system_message(error)};
+      }
+    }
     if (ok) {
       return {
           std::make_unique<SocketServer>(std::make_unique<SocketServer::Impl>(protocol, fd, loop)),

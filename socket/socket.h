@@ -109,6 +109,15 @@ class SocketClient {
   // Extension: the peer's raw address, for address checks that must not allocate.
   const sockaddr_storage& peer_sockaddr() const;
 
+  // Extension for event-driven users of a connected TCP client: writes as much of data as
+  // the kernel takes now, without waiting. A broken connection sets error and closes the
+  // socket. The caller queues the rest and retries when native_handle() is writable.
+  struct WriteResult {
+    std::size_t written = 0;
+    std::string error;
+  };
+  WriteResult write_some(std::string_view data);
+
   Impl& impl() { return *impl_; }
 
  private:
@@ -180,6 +189,15 @@ class SocketServer {
   // own thread, since blocking there would stop the callbacks.
   void wait(int timeout_ms);
 
+  // Extension (UDP): sends one datagram from the server's socket, so from its port, to any
+  // address, e.g. a peer heard from earlier or a configured destination. Safe from any
+  // thread; never blocks (a full socket buffer fails with the system's message).
+  SendResult send_to(const sockaddr_storage& destination, std::string_view message);
+
+  // Extension (TCP): how much output each accepted connection may queue (default 1 MiB);
+  // applies to connections accepted afterwards.
+  void set_send_queue_limit(std::size_t bytes);
+
   Impl& impl() { return *impl_; }
 
  private:
@@ -193,8 +211,10 @@ struct ServerResult {
 
 // Binds now (so "Address already in use" comes back here) and listens for TCP.
 // address "" means any address (IPv6 dual-stack where available, else IPv4); port 0
-// picks a free port (see local_port()). A server given no loop runs its own loop thread;
-// with a loop, it serves on that loop's thread, which must outlive the server.
+// picks a free port (see local_port()). A UDP server on a multicast group address joins
+// the group on the default interface. UDP sockets may send to broadcast addresses. A server given
+// no loop runs its own loop thread; with a loop, it serves on that loop's thread, which must
+// outlive the server.
 ServerResult create_server(std::string_view address, std::uint16_t port,
                            Protocol protocol = Protocol::tcp);
 ServerResult create_server(std::string_view address, std::uint16_t port, Protocol protocol,

@@ -226,6 +226,21 @@ TEST_P(TcpClientTest, SendToAClosedPeerFailsWithoutSigpipe) {
   EXPECT_FALSE(client_->is_open());
 }
 
+TEST_P(TcpClientTest, WriteSomeNeverWaits) {
+  std::string chunk(1 << 20, 'w');
+  std::size_t total = 0;
+  auto start = Clock::now();
+  for (int i = 0; i < 64; ++i) {
+    auto [written, error] = client_->write_some(chunk);
+    ASSERT_TRUE(error.empty()) << error;
+    total += written;
+    if (written < chunk.size()) break;  // the peer does not read: the kernel is full
+  }
+  EXPECT_LT(elapsed_ms(start), 1000);
+  EXPECT_LT(total, 64u << 20);
+  EXPECT_EQ(test::read_some(peer_, 1000), std::string(1000, 'w'));
+}
+
 TEST_P(TcpClientTest, ClosedSocketThrowsButKeepsItsProperties) {
   auto port = client_->peer_port();
   auto local_port = client_->local_port();

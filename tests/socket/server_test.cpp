@@ -385,6 +385,54 @@ TEST(UdpServerTest, ManyDatagramsInABurstAllArrive) {
   for (int i = 0; i < 500; ++i) EXPECT_EQ(recorder.messages_[i], "d" + std::to_string(i));
 }
 
+TEST(UdpServerTest, SendToReachesAnyAddressFromTheServerPort) {
+  auto server = make(Protocol::udp);
+  Fd target = test::bound_socket(AF_INET, SOCK_DGRAM);
+  socklen_t length;
+  auto destination = test::loopback(AF_INET, test::bound_port(target.get()), length);
+  auto [ok, error] = server->send_to(destination, "unsolicited");
+  ASSERT_TRUE(ok) << error;
+  sockaddr_storage from{};
+  socklen_t from_length = sizeof from;
+  char buffer[32];
+  timeval timeout{2, 0};
+  ::setsockopt(target.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  ssize_t got = ::recvfrom(target.get(), buffer, sizeof buffer, 0,
+                           reinterpret_cast<sockaddr*>(&from), &from_length);
+  ASSERT_EQ(got, 11);
+  EXPECT_EQ(ntohs(reinterpret_cast<sockaddr_in*>(&from)->sin_port), server->local_port());
+  auto tcp = make(Protocol::tcp);
+  EXPECT_FALSE(tcp->send_to(destination, "x").success);
+}
+
+TEST(TcpServerTest, SendQueueLimitRefusesWholeMessagesWhenThePeerStopsReading) {
+  std::atomic<int> refused{0};
+  std::atomic<std::size_t> accepted_bytes{0};
+  std::atomic<bool> done{false};
+  auto server = make(Protocol::tcp);
+  server->set_send_queue_limit(64 << 10);
+  NotifierTable table;
+  table.socket_accepted = [&](SocketClient& client) {
+    std::string chunk(16 << 10, 'z');
+    for (int i = 0; i < 2000; ++i) {
+      auto result = client.send(chunk);
+      if (result.success) {
+        accepted_bytes += chunk.size();
+      } else {
+        EXPECT_EQ(result.error, "send queue full");
+        ++refused;
+        break;
+      }
+    }
+    done = true;
+  };
+  server->run(table);
+  Fd silent = test::connect_to(AF_INET, SOCK_STREAM, server->local_port());
+  for (int i = 0; i < 300 && !done; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(refused.load(), 1);
+  EXPECT_LT(accepted_bytes.load(), 2000u * (16 << 10));
+}
+
 TEST(ServerIdleTest, AnIdleServerUsesNoCpu) {
   auto tcp = make(Protocol::tcp);
   auto udp = make(Protocol::udp);
