@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "socket/internal.h"
+#include "socket/resolve.h"
 
 namespace oscbridge::socket {
 
@@ -151,6 +152,59 @@ ResolveResult resolve(std::string_view host_text, std::uint16_t port, Protocol p
     return {{}, "timeout"};
   }
   return shared->result;
+}
+
+}  // namespace oscbridge::socket
+
+namespace oscbridge::socket {
+
+// Public resolution helpers (socket/resolve.h).
+
+ResolvedAddress resolve_address(std::string_view host, std::uint16_t port, Protocol protocol,
+                                int family, int timeout_ms) {
+  ResolvedAddress out;
+  auto resolved = resolve(host, port, protocol, false, timeout_ms);
+  if (!resolved.error.empty()) {
+    out.error = resolved.error;
+    return out;
+  }
+  const SocketAddress* chosen = nullptr;
+  for (const auto& candidate : resolved.addresses) {
+    if (family == AF_UNSPEC || candidate.storage.ss_family == family) {
+      chosen = &candidate;
+      break;
+    }
+  }
+  if (chosen != nullptr) {
+    out.address = chosen->storage;
+    return out;
+  }
+  if (family == AF_INET6) {
+    for (const auto& candidate : resolved.addresses) {
+      if (candidate.storage.ss_family != AF_INET) continue;
+      auto* v4 = reinterpret_cast<const sockaddr_in*>(&candidate.storage);
+      auto* v6 = reinterpret_cast<sockaddr_in6*>(&out.address);
+      v6->sin6_family = AF_INET6;
+      v6->sin6_port = v4->sin_port;
+      v6->sin6_addr.s6_addr[10] = 0xff;
+      v6->sin6_addr.s6_addr[11] = 0xff;
+      std::memcpy(&v6->sin6_addr.s6_addr[12], &v4->sin_addr, 4);
+      return out;
+    }
+  }
+  out.error = "no " + std::string(family == AF_INET ? "IPv4" : "IPv6") + " address for '" +
+              std::string(host) + "'";
+  return out;
+}
+
+std::string format_address(const sockaddr_storage& address) {
+  SocketAddress wrapped;
+  wrapped.storage = address;
+  wrapped.length = sockaddr_length(address);
+  std::string host = address_text(wrapped);
+  std::string port = std::to_string(address_port(wrapped));
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + port;
+  return host + ":" + port;
 }
 
 }  // namespace oscbridge::socket

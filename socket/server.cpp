@@ -17,6 +17,7 @@
 
 #include "socket/event_loop.h"
 #include "socket/internal.h"
+#include "socket/resolve.h"
 
 namespace oscbridge::socket {
 
@@ -322,6 +323,10 @@ SendResult SocketServer::send_to(const sockaddr_storage& destination, std::strin
     if (count >= 0) return {true, {}};
     if (errno != EINTR) return {false, system_message(errno)};
   }
+}
+
+int address_family(const SocketServer& server) {
+  return const_cast<SocketServer&>(server).impl().local.storage.ss_family;
 }
 
 void SocketServer::set_send_queue_limit(std::size_t bytes) {

@@ -1,0 +1,45 @@
+// Traffic counters of endpoints and routes, and the reasons a message can be dropped.
+// Plain values owned by their endpoint or route and touched only on the loop thread.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace oscbridge::daemon {
+
+enum class DropReason {
+  malformed,       // not a valid OSC packet, or a frame the deframer refused
+  too_large,       // over the endpoint's max_frame
+  no_route,        // no route matched a message from this endpoint
+  acl,             // the source address is not in the endpoint's allow list
+  not_applicable,  // a route matched but its templates could not apply (missing argument)
+  queue_full,      // a TCP connection's output queue was full
+  disconnected,    // a TCP client endpoint had no connection
+  max_clients,     // a TCP listen endpoint was full; the new client was closed
+  send_failed,     // the system refused to send
+};
+inline constexpr std::size_t kDropReasonCount = 9;
+
+std::string_view to_string(DropReason reason);
+
+struct EndpointCounters {
+  std::uint64_t received = 0;  // messages (bundles unpacked) that arrived
+  std::uint64_t sent = 0;      // packets handed to the system
+  std::array<std::uint64_t, kDropReasonCount> dropped{};
+
+  std::uint64_t& drops(DropReason reason) { return dropped[static_cast<std::size_t>(reason)]; }
+  // "received 10, sent 7, dropped 3 (malformed 2, acl 1)"
+  std::string describe() const;
+};
+
+struct RouteCounters {
+  std::uint64_t matched = 0;
+  std::uint64_t sent = 0;     // messages handed to destination endpoints
+  std::uint64_t dropped = 0;  // matched but the templates could not apply
+  std::string describe() const;
+};
+
+}  // namespace oscbridge::daemon

@@ -1,0 +1,30 @@
+// The oscbridge service: loads the configuration, opens every endpoint on one EventLoop,
+// routes, and handles signals (SIGHUP reload, SIGTERM/SIGINT stop, SIGUSR1 counters) through
+// a signalfd on that loop, reporting its state to systemd.
+//
+// Ownership and threading: run() is called once, from the main thread, and blocks until the
+// daemon stops. Signals are blocked in every thread before the loop starts; all routing
+// state lives on the loop thread.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace oscbridge::daemon {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/oscbridge/oscbridge.yaml";
+
+struct DaemonOptions {
+  // The file given with -c; without it kDefaultConfigPath when present, else the built-in
+  // default configuration.
+  std::optional<std::string> config_path;
+  std::string default_config_path = kDefaultConfigPath;
+};
+
+// Returns the process exit code: 0 after a clean stop, 1 when it could not start.
+int run_daemon(const DaemonOptions& options);
+
+// `oscbridge validate FILE`: prints the summary (exit 0) or every error (exit 1).
+int validate_config(const std::string& path);
+
+}  // namespace oscbridge::daemon

@@ -1,0 +1,54 @@
+#include "daemon/endpoint.h"
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/tcp_endpoints.h"
+#include "daemon/udp_endpoint.h"
+
+namespace oscbridge::daemon {
+
+namespace {
+constexpr auto kDropLogInterval = std::chrono::seconds(5);
+}  // namespace
+
+Endpoint::Endpoint(const config::Endpoint& settings, EndpointContext& context)
+    : settings_(settings), context_(context) {}
+
+void Endpoint::drop(DropReason reason, std::string_view detail) {
+  ++counters_.drops(reason);
+  auto& log = drop_logs_[static_cast<std::size_t>(reason)];
+  ++log.unlogged;
+  auto now = std::chrono::steady_clock::now();
+  if (log.last != std::chrono::steady_clock::time_point{} && now - log.last < kDropLogInterval) {
+    return;
+  }
+  // A message nobody routes is often expected (a surface's heartbeat), so it is no warning.
+  auto level = reason == DropReason::no_route ? spdlog::level::debug : spdlog::level::warn;
+  if (log.unlogged == 1) {
+    spdlog::log(level, "{}: dropped a message ({}): {}", name(), to_string(reason), detail);
+  } else {
+    spdlog::log(level, "{}: dropped {} messages ({}) in the last {} s; latest: {}", name(),
+                log.unlogged, to_string(reason), kDropLogInterval.count(), detail);
+  }
+  log.last = now;
+  log.unlogged = 0;
+}
+
+std::unique_ptr<Endpoint> make_endpoint(const config::Endpoint& settings, EndpointContext& context,
+                                        std::string& error) {
+  switch (settings.protocol) {
+    case config::Protocol::udp:
+      return std::make_unique<UdpEndpoint>(settings, context);
+    case config::Protocol::tcp:
+      if (settings.connect) return std::make_unique<TcpClientEndpoint>(settings, context);
+      return std::make_unique<TcpServerEndpoint>(settings, context);
+    case config::Protocol::midi:
+      error = "MIDI endpoints are not available in this build yet (endpoint '" + settings.name +
+              "'); see docs/configuration.md";
+      return nullptr;
+  }
+  error = "unknown protocol";
+  return nullptr;
+}
+
+}  // namespace oscbridge::daemon

@@ -1,0 +1,162 @@
+#include "daemon/router.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace oscbridge::daemon {
+
+namespace {
+
+constexpr std::size_t kOutboxSize = 65536;
+
+// "/mixer/..." -> "mixer": the first address level, when the text holds all of it.
+std::optional<std::string_view> first_level(std::string_view address) {
+  auto end = address.find('/', 1);
+  if (address.empty() || address[0] != '/' || end == std::string_view::npos) return std::nullopt;
+  return address.substr(1, end - 1);
+}
+
+}  // namespace
+
+Router::Router(const config::Config& config, const std::vector<Endpoint*>& endpoints)
+    : endpoints_(endpoints), outboxes_(endpoints.size()) {
+  auto index_of = [&](const std::string& name) -> std::size_t {
+    for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
+      if (config.endpoints[i].name == name) return i;
+    }
+    return config.endpoints.size();  // unreachable after validation
+  };
+  for (const auto& settings : config.routes) {
+    CompiledRoute route;
+    route.settings = settings;
+    if (settings.match) {
+      auto compiled = osc::compile_pattern(*settings.match);
+      route.pattern = std::move(compiled.pattern);
+    }
+    if (!settings.from.empty()) {
+      route.from.assign(endpoints.size(), false);
+      for (const auto& name : settings.from) {
+        if (auto i = index_of(name); i < endpoints.size()) route.from[i] = true;
+      }
+    }
+    for (const auto& name : settings.to) {
+      auto i = index_of(name);
+      if (i < endpoints.size() && endpoints[i] != nullptr) route.to.push_back(endpoints[i]);
+    }
+    routes_.push_back(std::move(route));
+  }
+  for (std::uint32_t i = 0; i < routes_.size(); ++i) index_route(i);
+  candidates_.reserve(routes_.size());
+  for (auto& outbox : outboxes_) outbox.buffer.resize(kOutboxSize);
+}
+
+void Router::index_route(std::uint32_t route) {
+  const auto& pattern = routes_[route].pattern;
+  if (!pattern) {
+    unindexed_routes_.push_back(route);
+  } else if (pattern->is_literal()) {
+    literal_routes_[pattern->text()].push_back(route);
+  } else if (auto level = first_level(pattern->literal_prefix())) {
+    pattern_routes_by_level_[std::string(*level)].push_back(route);
+  } else {
+    unindexed_routes_.push_back(route);
+  }
+}
+
+void Router::collect_candidates(std::string_view address) {
+  candidates_.clear();
+  auto add = [&](const Index& index, std::string_view key) {
+    if (auto found = index.find(key); found != index.end()) {
+      candidates_.insert(candidates_.end(), found->second.begin(), found->second.end());
+    }
+  };
+  add(literal_routes_, address);
+  if (auto level = first_level(address)) add(pattern_routes_by_level_, *level);
+  candidates_.insert(candidates_.end(), unindexed_routes_.begin(), unindexed_routes_.end());
+  // Routes apply in file order, whichever index found them.
+  std::sort(candidates_.begin(), candidates_.end());
+}
+
+void Router::route_packet(Endpoint& source, std::string_view packet) {
+  in_bundle_ = packet.size() >= 8 && packet.substr(0, 8) == std::string_view("#bundle\0", 8);
+  osc::ParseOptions options;
+  options.max_bundle_depth = source.settings().max_bundle_depth;
+  auto status = osc::for_each_message(
+      packet,
+      [&](const osc::Message& message, osc::TimeTag time) { route_message(source, message, time); },
+      options);
+  if (!status) {
+    source.drop(DropReason::malformed, std::string(status.error().reason) + " at byte " +
+                                           std::to_string(status.error().offset));
+    return;
+  }
+  if (in_bundle_) {
+    for (Endpoint* destination : endpoints_) {
+      if (destination != nullptr) flush(*destination);
+    }
+  }
+}
+
+void Router::route_message(Endpoint& source, const osc::Message& message, osc::TimeTag time) {
+  ++source.counters().received;
+  std::string_view address = message.address();
+  collect_candidates(address);
+  bool matched_any = false;
+  osc::Captures captures;
+  for (std::uint32_t index : candidates_) {
+    CompiledRoute& route = routes_[index];
+    if (!route.accepts_from(source.index)) continue;
+    captures.count = 0;
+    if (route.pattern && !route.pattern->matches(address, captures)) continue;
+    matched_any = true;
+    ++route.counters.matched;
+    auto out = transformer_.apply(route.settings, message, captures, why_not_);
+    if (!out) {
+      ++route.counters.dropped;
+      source.drop(DropReason::not_applicable, "route '" + route.settings.name + "' on " +
+                                                  std::string(address) + ": " + why_not_);
+      continue;
+    }
+    for (Endpoint* destination : route.to) {
+      if (destination == &source && !route.may_return_to(source.index)) continue;
+      if (spdlog::should_log(spdlog::level::trace)) {
+        spdlog::trace("{} -> {} via '{}': {} ({} bytes)", source.name(), destination->name(),
+                      route.settings.name, address, out->size());
+      }
+      ++route.counters.sent;
+      deliver(*destination, *out, time);
+    }
+  }
+  if (!matched_any) source.drop(DropReason::no_route, address);
+}
+
+void Router::deliver(Endpoint& destination, std::string_view message, osc::TimeTag time) {
+  if (!in_bundle_) return destination.send(message);
+  Outbox& outbox = outboxes_[destination.index];
+  if (outbox.pending &&
+      (outbox.time != time || outbox.bundle->element_space().size() < message.size())) {
+    flush(destination);
+  }
+  if (!outbox.pending) {
+    outbox.bundle.emplace(std::span<char>(outbox.buffer.data(), outbox.buffer.size()), time);
+    outbox.time = time;
+    if (outbox.bundle->element_space().size() < message.size()) {
+      outbox.bundle.reset();
+      return destination.send(message);  // larger than any bundle could hold
+    }
+    outbox.pending = true;
+  }
+  outbox.bundle->add_element(message);
+}
+
+void Router::flush(Endpoint& destination) {
+  Outbox& outbox = outboxes_[destination.index];
+  if (!outbox.pending) return;
+  outbox.pending = false;
+  auto size = outbox.bundle->finish();
+  outbox.bundle.reset();
+  if (size) destination.send(std::string_view(outbox.buffer.data(), *size));
+}
+
+}  // namespace oscbridge::daemon

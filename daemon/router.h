@@ -1,0 +1,92 @@
+// The route table, compiled from a Config: for every message that arrives it finds the routes
+// that apply (literal matches by hash, patterns through an index on their first address
+// level, so the cost does not grow with the number of routes), transforms the message per
+// route and hands it to the destination endpoints. Messages from one incoming bundle that
+// go to the same endpoint leave in one bundle with the original timetag.
+//
+// Ownership and threading: built and used on the loop thread only. It points at the
+// daemon's endpoints and is rebuilt on every reload, before any endpoint it points at goes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "daemon/counters.h"
+#include "daemon/endpoint.h"
+#include "daemon/transform.h"
+#include "osc/encoder.h"
+#include "osc/pattern.h"
+
+namespace oscbridge::daemon {
+
+struct CompiledRoute {
+  config::Route settings;
+  std::optional<osc::Pattern> pattern;  // nullopt: the route matches every message
+  std::vector<bool> from;               // by endpoint index; empty: from every endpoint
+  std::vector<Endpoint*> to;
+  RouteCounters counters;
+
+  bool accepts_from(std::size_t endpoint) const {
+    return from.empty() || (endpoint < from.size() && from[endpoint]);
+  }
+  // A route sends back to the endpoint a message came from only when it names that endpoint
+  // in `from` too: a deliberate echo, not a loop through a catch-all route.
+  bool may_return_to(std::size_t endpoint) const { return !from.empty() && from[endpoint]; }
+};
+
+class Router {
+ public:
+  // endpoints[i] serves config.endpoints[i]; config must already be validated.
+  Router(const config::Config& config, const std::vector<Endpoint*>& endpoints);
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  // One datagram or deframed TCP frame from source.
+  void route_packet(Endpoint& source, std::string_view packet);
+
+  const std::vector<CompiledRoute>& routes() const { return routes_; }
+
+ private:
+  // Transparent lookup: the address is a view into the packet, never copied to find routes.
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
+  using Index =
+      std::unordered_map<std::string, std::vector<std::uint32_t>, TextHash, std::equal_to<>>;
+
+  // A bundle under construction for one destination endpoint.
+  struct Outbox {
+    std::vector<char> buffer;
+    std::optional<osc::BundleBuilder> bundle;
+    osc::TimeTag time;
+    bool pending = false;
+  };
+
+  void index_route(std::uint32_t route);
+  void collect_candidates(std::string_view address);
+  void route_message(Endpoint& source, const osc::Message& message, osc::TimeTag time);
+  void deliver(Endpoint& destination, std::string_view message, osc::TimeTag time);
+  void flush(Endpoint& destination);
+
+  std::vector<CompiledRoute> routes_;
+  std::vector<Endpoint*> endpoints_;
+  Index literal_routes_;
+  Index pattern_routes_by_level_;
+  std::vector<std::uint32_t> unindexed_routes_;
+  std::vector<std::uint32_t> candidates_;
+  MessageTransformer transformer_;
+  std::string why_not_;
+  bool in_bundle_ = false;
+  std::vector<Outbox> outboxes_;  // by endpoint index
+};
+
+}  // namespace oscbridge::daemon

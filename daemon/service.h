@@ -1,0 +1,26 @@
+// The daemon's ties to its service manager and its log: sd_notify messages (a no-op when
+// NOTIFY_SOCKET is unset) and spdlog set up for a terminal or for journald. Stateless
+// functions, called from the loop thread (notify) or before it starts (logging).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+
+namespace oscbridge::daemon {
+
+// Sends a state string such as "READY=1\nSTATUS=..." to systemd.
+void notify(const std::string& state);
+
+// The interval systemd expects WATCHDOG=1 at (half of WATCHDOG_USEC), if it asked for one.
+std::optional<std::chrono::milliseconds> watchdog_interval();
+
+// stderr logging; under journald (JOURNAL_STREAM set) without timestamps and with syslog
+// priority prefixes ("<4>") so journald records each line's level.
+void setup_logging();
+void set_log_level(config::LogLevel level);
+
+}  // namespace oscbridge::daemon

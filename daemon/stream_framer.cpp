@@ -1,0 +1,71 @@
+#include <spdlog/spdlog.h>
+
+#include "daemon/tcp_endpoints.h"
+
+namespace oscbridge::daemon {
+
+namespace {
+std::variant<osc::SlipDecoder, osc::LengthPrefixDecoder> make_decoder(config::Framing framing,
+                                                                      std::size_t max_frame) {
+  if (framing == config::Framing::slip) {
+    return std::variant<osc::SlipDecoder, osc::LengthPrefixDecoder>(
+        std::in_place_type<osc::SlipDecoder>, max_frame);
+  }
+  return std::variant<osc::SlipDecoder, osc::LengthPrefixDecoder>(
+      std::in_place_type<osc::LengthPrefixDecoder>, max_frame);
+}
+}  // namespace
+
+StreamFramer::StreamFramer(config::Framing framing, std::size_t max_frame)
+    : decoder_(make_decoder(framing, max_frame)) {}
+
+bool StreamFramer::has_partial_frame() const {
+  return std::visit([](const auto& decoder) { return decoder.has_partial_frame(); }, decoder_);
+}
+
+void StreamFramer::encode(config::Framing framing, std::string_view packet, std::string& out) {
+  if (framing == config::Framing::length) {
+    auto header = osc::length_prefix_header(static_cast<std::uint32_t>(packet.size()));
+    out.assign(header.data(), header.size());
+    out.append(packet);
+    return;
+  }
+  out.resize(osc::slip_max_encoded_size(packet.size()));
+  auto size = osc::slip_encode(packet, std::span<char>(out.data(), out.size()));
+  out.resize(size ? *size : 0);
+}
+
+IdleGuard::IdleGuard(socket::EventLoop& loop, std::chrono::milliseconds timeout)
+    : loop_(loop), timeout_(timeout) {}
+
+IdleGuard::~IdleGuard() {
+  cancel();
+}
+
+void IdleGuard::cancel() {
+  if (timer_ != 0) loop_.cancel(timer_);
+  timer_ = 0;
+}
+
+void IdleGuard::update(bool partial_frame, std::function<void()> on_expired) {
+  last_activity_ = std::chrono::steady_clock::now();
+  if (!partial_frame) return cancel();
+  on_expired_ = std::move(on_expired);
+  if (timer_ == 0) arm(timeout_);
+}
+
+void IdleGuard::arm(std::chrono::milliseconds delay) {
+  timer_ = loop_.run_after(delay.count(), [this] {
+    timer_ = 0;
+    auto idle = std::chrono::steady_clock::now() - last_activity_;
+    if (idle >= timeout_) {
+      // Held locally: the callback usually destroys this guard along with its connection.
+      auto expired = std::move(on_expired_);
+      if (expired) expired();
+      return;
+    }
+    arm(std::chrono::ceil<std::chrono::milliseconds>(timeout_ - idle));
+  });
+}
+
+}  // namespace oscbridge::daemon

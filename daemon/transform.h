@@ -1,0 +1,46 @@
+// Applies a route's `address` and `args` templates to one message, producing the message
+// to send. Owns reusable buffers, so steady-state transforming allocates nothing; one
+// instance per router, used on the loop thread only.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "osc/encoder.h"
+#include "osc/packet.h"
+#include "osc/pattern.h"
+
+namespace oscbridge::daemon {
+
+class MessageTransformer {
+ public:
+  MessageTransformer();
+  MessageTransformer(const MessageTransformer&) = delete;
+  MessageTransformer& operator=(const MessageTransformer&) = delete;
+
+  // The encoded outgoing message (a view into the message itself when the route changes
+  // nothing, else into this transformer's buffer, valid until the next call), or nullopt
+  // with why_not set when the route cannot apply to this message (a missing argument, a
+  // capture that is not a number, a non-numeric argument to scale).
+  std::optional<std::string_view> apply(const config::Route& route, const osc::Message& message,
+                                        const osc::Captures& captures, std::string& why_not);
+
+ private:
+  bool expand(const std::vector<config::TemplatePart>& parts, const osc::Captures& captures,
+              std::string& out, std::string& why_not) const;
+  bool add_argument(osc::MessageBuilder& builder, const config::ArgTemplate& argument,
+                    const osc::Message& message, const osc::Captures& captures,
+                    std::string& why_not);
+
+  std::vector<char> buffer_;
+  std::string address_;
+  std::string text_;
+};
+
+// in mapped linearly by scale, clamped when asked. Exposed for tests.
+double scale_value(double value, const config::Scale& scale, bool clamp);
+
+}  // namespace oscbridge::daemon

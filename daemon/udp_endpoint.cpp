@@ -1,0 +1,156 @@
+#include "daemon/udp_endpoint.h"
+
+#include <netinet/in.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "config/address.h"
+#include "socket/resolve.h"
+
+namespace oscbridge::daemon {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+}  // namespace
+
+std::size_t UdpEndpoint::PeerKeyHash::operator()(const PeerKey& key) const {
+  // FNV-1a: a few peers, a short key; no need for anything stronger.
+  std::size_t hash = 1469598103934665603ull;
+  for (auto byte : key.bytes) hash = (hash ^ byte) * 1099511628211ull;
+  return hash;
+}
+
+UdpEndpoint::UdpEndpoint(const config::Endpoint& settings, EndpointContext& context)
+    : Endpoint(settings, context) {}
+
+UdpEndpoint::~UdpEndpoint() {
+  if (server_) server_->close();
+}
+
+std::uint16_t UdpEndpoint::listen_port() const {
+  return server_ ? server_->local_port() : 0;
+}
+
+std::string UdpEndpoint::open() {
+  if (settings_.listen) {
+    auto [server, error] = socket::create_server(settings_.listen->host, settings_.listen->port,
+                                                 socket::Protocol::udp, context_.loop);
+    if (!server) return "cannot listen on " + config::to_string(*settings_.listen) + ": " + error;
+    server_ = std::move(server);
+    socket::NotifierTable table;
+    table.socket_error = [this](const std::string& message) {
+      spdlog::warn("{}: {}", name(), message);
+    };
+    table.socket_message = [this](socket::SocketClient& peer, std::string_view datagram) {
+      on_datagram(peer, datagram);
+    };
+    server_->run(std::move(table));
+    spdlog::info("{}: listening on udp {}", name(), config::to_string(*settings_.listen));
+  }
+  int family = server_ ? socket::address_family(*server_) : AF_UNSPEC;
+  for (const auto& destination : settings_.send) {
+    if (server_) {
+      auto resolved = socket::resolve_address(destination.host, destination.port,
+                                              socket::Protocol::udp, family);
+      if (!resolved.ok()) {
+        return "cannot send to " + config::to_string(destination) + ": " + resolved.error;
+      }
+      destinations_.push_back(resolved.address);
+    } else {
+      auto [client, error] =
+          socket::create_client(destination.host, destination.port, socket::Protocol::udp, 2000);
+      if (!client) return "cannot send to " + config::to_string(destination) + ": " + error;
+      senders_.push_back(std::move(client));
+    }
+    spdlog::info("{}: sending to udp {}", name(), config::to_string(destination));
+  }
+  return {};
+}
+
+bool UdpEndpoint::allowed(const sockaddr_storage& source) const {
+  if (settings_.allow.empty()) return true;
+  return std::any_of(settings_.allow.begin(), settings_.allow.end(),
+                     [&](const config::Cidr& cidr) { return cidr.contains(source); });
+}
+
+void UdpEndpoint::on_datagram(socket::SocketClient& peer, std::string_view datagram) {
+  const sockaddr_storage& source = peer.peer_sockaddr();
+  if (!allowed(source)) return drop(DropReason::acl, "source " + socket::format_address(source));
+  if (datagram.size() > settings_.max_frame) {
+    return drop(DropReason::too_large,
+                std::to_string(datagram.size()) + " bytes from " + socket::format_address(source));
+  }
+  if (settings_.reply) remember_peer(source);
+  deliver(datagram);
+}
+
+void UdpEndpoint::remember_peer(const sockaddr_storage& source) {
+  PeerKey key;
+  key.bytes[0] = static_cast<std::uint8_t>(source.ss_family);
+  if (source.ss_family == AF_INET) {
+    auto* v4 = reinterpret_cast<const sockaddr_in*>(&source);
+    std::memcpy(&key.bytes[2], &v4->sin_port, 2);
+    std::memcpy(&key.bytes[4], &v4->sin_addr, 4);
+  } else {
+    auto* v6 = reinterpret_cast<const sockaddr_in6*>(&source);
+    std::memcpy(&key.bytes[2], &v6->sin6_port, 2);
+    std::memcpy(&key.bytes[4], &v6->sin6_addr, 16);
+  }
+  auto now = Clock::now();
+  auto found = reply_peers_.find(key);
+  if (found != reply_peers_.end()) {
+    found->second.last_heard = now;
+    return;
+  }
+  if (reply_peers_.size() >= kMaxReplyPeers) {
+    // Forget the quietest peer rather than refuse a new one.
+    auto oldest = std::min_element(reply_peers_.begin(), reply_peers_.end(), [](auto& a, auto& b) {
+      return a.second.last_heard < b.second.last_heard;
+    });
+    reply_peers_.erase(oldest);
+  }
+  reply_peers_.emplace(key, Peer{source, now});
+  spdlog::info("{}: replying to new peer {}", name(), socket::format_address(source));
+}
+
+void UdpEndpoint::send_to(const sockaddr_storage& destination, std::string_view packet) {
+  auto result = server_->send_to(destination, packet);
+  if (result.success) {
+    ++counters_.sent;
+  } else {
+    drop(DropReason::send_failed,
+         "to " + socket::format_address(destination) + ": " + result.error);
+  }
+}
+
+void UdpEndpoint::send(std::string_view packet) {
+  for (const auto& destination : destinations_) send_to(destination, packet);
+  for (const auto& sender : senders_) {
+    auto result = sender->send(packet);
+    if (result.success) {
+      ++counters_.sent;
+    } else {
+      drop(DropReason::send_failed, "to " + sender->peer_address() + ": " + result.error);
+    }
+  }
+  if (!settings_.reply || !server_) return;
+  auto now = Clock::now();
+  for (auto peer = reply_peers_.begin(); peer != reply_peers_.end();) {
+    if (now - peer->second.last_heard > settings_.reply_window) {
+      spdlog::info(
+          "{}: peer {} silent for {} s, no longer replied to", name(),
+          socket::format_address(peer->second.address),
+          std::chrono::duration_cast<std::chrono::seconds>(settings_.reply_window).count());
+      peer = reply_peers_.erase(peer);
+      continue;
+    }
+    send_to(peer->second.address, packet);
+    ++peer;
+  }
+}
+
+}  // namespace oscbridge::daemon
