@@ -19,7 +19,7 @@
 namespace oscbridge::osc {
 
 // Every wildcard records a capture, so this also bounds the number of wildcards in a pattern.
-inline constexpr std::size_t kMaxCaptures = 16;
+inline constexpr std::size_t kMaxCaptures = detail::kMaxProgramCaptures;
 // Longer patterns are refused; the bound keeps the matcher's working set on the stack.
 inline constexpr std::size_t kMaxPatternLength = detail::kMaxProgramSpan;
 

@@ -1,407 +1,243 @@
-// Matching a compiled pattern against an address without allocating or recursing.
+// Pattern::matches: without allocating and without recursing.
 //
-// Two greedy scans, each correct because of what follows the thing it fixes:
-//  * Across levels, `//` plays the role `*` plays in classic glob matching: one-level patterns
-//    are placed at the earliest address level they fit, and on a mismatch only the most recent
-//    `//` skips one more level. Earlier `//`s never need revisiting (the later one absorbs any
-//    difference), so the work is O(address levels x pattern levels) level matches.
-//  * Within a level, `*` splits the level into chunks. A chunk followed by `*` is placed where
-//    it ends earliest: any later placement leaves the `*` less to absorb and so cannot help.
-//    The last chunk must end at the level's end; the first must start at its start.
-// A chunk without `{}` has a fixed length and is compared directly. A chunk with `{}` can
-// match several lengths: the set of reachable lengths is computed forward as a bitset (its
-// size is bounded by kMaxProgramSpan), and captures are recovered by walking it backwards.
-#include <algorithm>
-#include <array>
-#include <bit>
-#include <cstring>
-
+// A pattern without `//` is matched by its linear steps (pattern_program.h): its levels line
+// up one to one with the address's, so one left-to-right pass decides, and only levels with
+// `*` or `{}` inside reach LevelMatcher (pattern_level.cpp).
+//
+// With `//`, literal levels at both ends are compared first (they must be the address's first
+// and last bytes), and the levels between are placed by a greedy scan in which `//` plays the
+// role `*` plays in classic glob matching: each one-level pattern goes to the earliest
+// address level it fits, and on a mismatch only the most recent `//` swallows one more level.
+// Earlier `//`s never need revisiting, since the later one absorbs any difference, so the
+// work is O(address levels x pattern levels) level matches.
 #include "osc/pattern.h"
+#include "osc/pattern_level.h"
 
 namespace oscbridge::osc {
 namespace {
 
+using detail::bytes_equal;
 using detail::Chunk;
-using detail::Instruction;
-using detail::kMaxProgramSpan;
-using detail::kNoCapture;
+using detail::kNone;
 using detail::Level;
 using detail::LevelKind;
-using detail::Op;
+using detail::LevelMatcher;
+using detail::LevelShape;
+using detail::masked_equal;
 using detail::Program;
+using detail::Step;
+using detail::StepOp;
 
-constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+std::size_t level_end(std::string_view address, std::size_t at) {
+  while (at < address.size() && address[at] != '/') ++at;  // levels are short: no memchr
+  return at;
+}
 
-// Lengths (offsets from a chunk's start) a prefix of the chunk can match. Offsets above the
-// limit set by clear_through() are never stored, and only the words up to it are touched.
-class OffsetSet {
- public:
-  static constexpr std::size_t kWords = kMaxProgramSpan / 64 + 1;
+[[gnu::always_inline]] inline void record(std::string_view* slots, std::uint8_t capture,
+                                          std::string_view address, std::size_t offset,
+                                          std::size_t length) {
+  if (slots != nullptr && capture != detail::kNoCapture) {
+    slots[capture] = address.substr(offset, length);
+  }
+}
 
-  void clear_through(std::size_t limit) {
-    limit_ = limit;
-    for (std::size_t w = 0; w <= limit_ / 64; ++w) words_[w] = 0;
+// Out of line so that the common steps above keep a small stack frame.
+[[gnu::noinline]] bool match_general_level(const Program& program, std::string_view text,
+                                           std::string_view address, std::string_view* slots,
+                                           std::size_t level, std::size_t begin, std::size_t end) {
+  LevelMatcher levels(program, text, address, slots);
+  return levels.match(program.levels[level], begin, end);
+}
+
+// Every level has a fixed length, so the address must be exactly as long as the pattern's
+// matches; its literal bytes are compared a word at a time under a mask, then the wildcard
+// positions one by one.
+bool match_fixed(const Program& program, std::string_view address, std::string_view* slots) {
+  const std::string& expected = program.fixed_bytes;
+  if (address.size() != expected.size()) return false;
+  if (!masked_equal(address.data(), expected.data(), program.fixed_mask.data(), expected.size())) {
+    return false;
   }
-  void copy_from(const OffsetSet& other) {
-    limit_ = other.limit_;
-    for (std::size_t w = 0; w <= limit_ / 64; ++w) words_[w] = other.words_[w];
-  }
-  void add(std::size_t offset) { words_[offset / 64] |= std::uint64_t{1} << (offset % 64); }
-  bool contains(std::size_t offset) const {
-    return offset <= limit_ && ((words_[offset / 64] >> (offset % 64)) & 1U) != 0;
-  }
-  std::size_t smallest() const {
-    for (std::size_t w = 0; w <= limit_ / 64; ++w) {
-      if (words_[w] != 0) return w * 64 + static_cast<std::size_t>(std::countr_zero(words_[w]));
+  for (const Step& step : program.fixed_wildcards) {  // `first` is the position here
+    const auto c = static_cast<unsigned char>(address[step.first]);
+    if (step.op == StepOp::any_char ? c == '/' : !program.classes[step.count].contains(c)) {
+      return false;
     }
-    return kNone;
+    record(slots, step.capture, address, step.first, 1);
   }
-  template <class Visit>
-  void for_each(Visit visit) const {
-    for (std::size_t w = 0; w <= limit_ / 64; ++w) {
-      for (std::uint64_t bits = words_[w]; bits != 0; bits &= bits - 1) {
-        visit(w * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
+  return true;
+}
+
+// Out of line, like match_any_levels, so that match_fixed keeps its small stack frame.
+[[gnu::noinline]] bool match_linear(const Program& program, std::string_view text,
+                                    std::string_view address, std::string_view* slots) {
+  const std::size_t size = address.size();
+  // Addresses that share a route's first levels usually differ in the last ones, so the
+  // literal tail levels are checked first; the steps compare them again on the way.
+  const std::size_t tail = program.tail_length;
+  if (size < tail ||
+      !bytes_equal(address.data() + size - tail, text.data() + text.size() - tail, tail)) {
+    return false;
+  }
+  std::size_t at = 0;
+  for (const Step& step : program.steps) {
+    switch (step.op) {
+      case StepOp::literal:
+        if (size - at < step.count ||
+            !bytes_equal(address.data() + at, text.data() + step.first, step.count)) {
+          return false;
+        }
+        at += step.count;
+        break;
+      case StepOp::any_char:
+        if (at == size || address[at] == '/') return false;
+        record(slots, step.capture, address, at, 1);
+        ++at;
+        break;
+      case StepOp::char_class:
+        if (at == size ||
+            !program.classes[step.first].contains(static_cast<unsigned char>(address[at]))) {
+          return false;
+        }
+        record(slots, step.capture, address, at, 1);
+        ++at;
+        break;
+      case StepOp::level_star: {
+        const std::size_t end = level_end(address, at);
+        record(slots, step.capture, address, at, end - at);
+        at = end;
+        break;
+      }
+      case StepOp::level_alternatives: {
+        // No scan for the level's end: an alternative fits when the level ends right after it.
+        const auto* alternative = program.alternatives.data() + step.first;
+        const auto* last = alternative + step.count;
+        for (; alternative != last; ++alternative) {
+          const std::size_t end = at + alternative->length;
+          if (end <= size && (end == size || address[end] == '/') &&
+              bytes_equal(address.data() + at, text.data() + alternative->text_offset,
+                          alternative->length)) {
+            break;
+          }
+        }
+        if (alternative == last) return false;
+        record(slots, step.capture, address, at, alternative->length);
+        at += alternative->length;
+        break;
+      }
+      case StepOp::level_general: {
+        const std::size_t end = level_end(address, at);
+        if (!match_general_level(program, text, address, slots, step.first, at, end)) {
+          return false;
+        }
+        at = end;
+        break;
       }
     }
   }
+  return at == size;
+}
 
- private:
-  std::size_t limit_ = 0;
-  std::array<std::uint64_t, kWords> words_;  // valid through limit_ only; see clear_through
-};
+// Matches the address level opened by the '/' at `slash`; returns where it ends, or kNone.
+std::size_t match_one_level(const Program& program, LevelMatcher& levels, std::string_view address,
+                            const Level& level, std::size_t slash) {
+  const Chunk& first = program.chunks[level.first_chunk];
+  switch (level.shape) {
+    case LevelShape::fixed_length: {
+      const std::size_t end = slash + 1 + first.min_length;
+      if (end > address.size() || (end < address.size() && address[end] != '/')) return kNone;
+      return levels.fixed_at(first, slash + 1) ? end : kNone;
+    }
+    case LevelShape::any_text: {
+      const std::size_t end = level_end(address, slash + 1);
+      levels.record(program.chunks[level.first_chunk + 1].star_capture, slash + 1, end - slash - 1);
+      return end;
+    }
+    case LevelShape::general:
+      break;
+  }
+  const std::size_t end = level_end(address, slash + 1);
+  return levels.match(level, slash + 1, end) ? end : kNone;
+}
 
-class Matcher {
- public:
-  // `slots` may be null when the caller wants no captures; nothing is recorded then.
-  Matcher(const Program& program, std::string_view text, std::string_view address,
-          std::string_view* slots)
-      : program_(program), text_(text), address_(address), slots_(slots) {}
-  Matcher(const Matcher&) = delete;
-  Matcher& operator=(const Matcher&) = delete;
-
-  bool run() {
-    const std::size_t size = address_.size();
-    if (size == 0 || address_[0] != '/') return false;
-    const std::size_t level_count = program_.levels.size();
-    std::size_t level = 0;
-    std::size_t at = 0;  // the '/' that opens the next unmatched address level, or size
-    std::size_t star_level = kNone;
-    std::size_t star_begin = 0;
-    std::size_t star_end = 0;
-    while (true) {
-      if (level < level_count && program_.levels[level].kind == LevelKind::any_levels) {
-        star_level = level;
-        star_begin = star_end = at;
-        record(program_.levels[level].capture, at, 0);
+// Matches levels [first_level, end_level) against `address`, which is empty (no levels) or
+// starts with '/'. `address` is a view into the caller's, so captures point there.
+bool match_levels(const Program& program, std::string_view text, std::string_view address,
+                  std::string_view* slots) {
+  const std::size_t size = address.size();
+  if (size != 0 && address[0] != '/') return false;
+  LevelMatcher levels(program, text, address, slots);
+  const std::size_t end_level = program.end_wild_level;
+  std::size_t level = program.first_wild_level;
+  std::size_t at = 0;  // the '/' that opens the next unmatched address level, or size
+  std::size_t star_level = kNone;
+  std::size_t star_begin = 0;
+  std::size_t star_end = 0;
+  while (true) {
+    if (level < end_level && program.levels[level].kind == LevelKind::any_levels) {
+      star_level = level;
+      star_begin = star_end = at;
+      levels.record(program.levels[level].capture, at, 0);
+      ++level;
+      continue;
+    }
+    if (at == size) break;
+    if (level < end_level) {
+      const std::size_t end = match_one_level(program, levels, address, program.levels[level], at);
+      if (end != kNone) {
         ++level;
+        at = end;
         continue;
       }
-      if (at == size) break;
-      if (level < level_count) {
-        const std::size_t end = level_end(at);
-        if (match_level(program_.levels[level], at + 1, end)) {
-          ++level;
-          at = end;
-          continue;
-        }
-      }
-      if (star_level == kNone) return false;
-      star_end = level_end(star_end);  // the `//` swallows one more address level
-      record(program_.levels[star_level].capture, star_begin, star_end - star_begin);
-      at = star_end;
-      level = star_level + 1;
     }
-    return level == level_count;
+    if (star_level == kNone) return false;
+    star_end = level_end(address, star_end + 1);  // the `//` swallows one more address level
+    levels.record(program.levels[star_level].capture, star_begin, star_end - star_begin);
+    at = star_end;
+    level = star_level + 1;
   }
+  return level == end_level;
+}
 
- private:
-  std::size_t level_end(std::size_t slash) const {
-    const void* next = std::memchr(address_.data() + slash + 1, '/', address_.size() - slash - 1);
-    return next == nullptr
-               ? address_.size()
-               : static_cast<std::size_t>(static_cast<const char*>(next) - address_.data());
+// The pattern has `//`.
+[[gnu::noinline]] bool match_any_levels(const Program& program, std::string_view text,
+                                        std::string_view address, std::string_view* slots) {
+  const std::size_t head = program.head_length;
+  const std::size_t tail = program.tail_length;
+  if (address.size() < head + tail) return false;
+  if (!bytes_equal(address.data(), text.data(), head)) return false;
+  if (!bytes_equal(address.data() + address.size() - tail, text.data() + text.size() - tail,
+                   tail)) {
+    return false;
   }
-
-  void record(std::uint8_t capture, std::size_t offset, std::size_t length) {
-    if (slots_ != nullptr && capture != kNoCapture) {
-      slots_[capture] = address_.substr(offset, length);
-    }
-  }
-
-  // Matches address_[begin, end), which holds no '/'.
-  bool match_level(const Level& level, std::size_t begin, std::size_t end) {
-    const Chunk* chunks = program_.chunks.data() + level.first_chunk;
-    const std::size_t last = level.chunk_count - 1;
-    if (last == 0) return chunk_exact(chunks[0], begin, end);
-    std::size_t position = chunk_at_start(chunks[0], begin, end);
-    if (position == kNone) return false;
-    for (std::size_t i = 1; i < last; ++i) {
-      std::size_t start = 0;
-      std::size_t stop = 0;
-      if (!chunk_earliest_end(chunks[i], position, end, start, stop)) return false;
-      record(chunks[i].star_capture, position, start - position);
-      position = stop;
-    }
-    const std::size_t start = chunk_at_end(chunks[last], position, end);
-    if (start == kNone) return false;
-    record(chunks[last].star_capture, position, start - position);
+  const std::string_view middle = address.substr(head, address.size() - head - tail);
+  if (program.end_wild_level == program.first_wild_level + 1) {
+    // Only a `//` between literal levels (say "//fader"): any run of whole levels will do.
+    if (!middle.empty() && middle[0] != '/') return false;
+    if (slots != nullptr) slots[program.levels[program.first_wild_level].capture] = middle;
     return true;
   }
+  return match_levels(program, text, middle, slots);
+}
 
-  // The chunk matches exactly address_[begin, end).
-  bool chunk_exact(const Chunk& chunk, std::size_t begin, std::size_t end) {
-    const std::size_t length = end - begin;
-    if (length < chunk.min_length || length > chunk.max_length) return false;
-    if (!chunk.has_alternatives) return fixed_at(chunk, begin);
-    if (chunk.instruction_count == 1) {  // a level that is just `{...}`: no bitset needed
-      const Instruction& only = program_.instructions[chunk.first_instruction];
-      for (std::uint32_t k = 0; k < only.count; ++k) {
-        const auto& alternative = program_.alternatives[only.first + k];
-        if (alternative.length == length && equal_at(begin, alternative.text_offset, length)) {
-          record(only.capture, begin, length);
-          return true;
-        }
-      }
-      return false;
-    }
-    OffsetSet ends;
-    if (!reachable(chunk, begin, end, ends, nullptr) || !ends.contains(length)) return false;
-    record_alternatives_chunk(chunk, begin, length);
-    return true;
-  }
-
-  // The chunk starts at `begin` and is followed by `*`: returns its earliest end, or kNone.
-  std::size_t chunk_at_start(const Chunk& chunk, std::size_t begin, std::size_t end) {
-    if (!chunk.has_alternatives) {
-      if (begin + chunk.min_length > end || !fixed_at(chunk, begin)) return kNone;
-      return begin + chunk.min_length;
-    }
-    OffsetSet ends;
-    if (!reachable(chunk, begin, end, ends, nullptr)) return kNone;
-    const std::size_t length = ends.smallest();
-    record_alternatives_chunk(chunk, begin, length);
-    return begin + length;
-  }
-
-  // The chunk lies between two `*`s: finds the placement at or after `from` that ends first
-  // (ties: the one that starts first).
-  bool chunk_earliest_end(const Chunk& chunk, std::size_t from, std::size_t end, std::size_t& start,
-                          std::size_t& stop) {
-    if (!chunk.has_alternatives) {
-      const std::size_t length = chunk.min_length;
-      for (std::size_t s = from; s + length <= end; ++s) {
-        s = next_candidate(chunk, s, end);
-        if (s == kNone || s + length > end) return false;
-        if (fixed_at(chunk, s)) {
-          start = s;
-          stop = s + length;
-          return true;
-        }
-      }
-      return false;
-    }
-    std::size_t best_start = kNone;
-    std::size_t best_stop = kNone;
-    for (std::size_t s = from; s + chunk.min_length <= end; ++s) {
-      if (best_stop != kNone && s + chunk.min_length >= best_stop) break;
-      OffsetSet ends;
-      if (!reachable(chunk, s, end, ends, nullptr)) continue;
-      const std::size_t candidate = s + ends.smallest();
-      if (candidate < best_stop) {
-        best_start = s;
-        best_stop = candidate;
-      }
-    }
-    if (best_start == kNone) return false;
-    record_alternatives_chunk(chunk, best_start, best_stop - best_start);
-    start = best_start;
-    stop = best_stop;
-    return true;
-  }
-
-  // The chunk is the last of a level with a `*` before it: returns the earliest start at or
-  // after `from` from which it ends exactly at `end`, or kNone.
-  std::size_t chunk_at_end(const Chunk& chunk, std::size_t from, std::size_t end) {
-    if (end < from + chunk.min_length) return kNone;
-    std::size_t first = from;
-    if (end - from > chunk.max_length) first = end - chunk.max_length;
-    for (std::size_t s = first; s + chunk.min_length <= end; ++s) {
-      if (chunk_exact(chunk, s, end)) return s;
-    }
-    return kNone;
-  }
-
-  // For a chunk that starts with a literal, skips to the next place that literal occurs.
-  std::size_t next_candidate(const Chunk& chunk, std::size_t from, std::size_t end) const {
-    if (chunk.instruction_count == 0) return from;
-    const Instruction& head = program_.instructions[chunk.first_instruction];
-    if (head.op != Op::literal) return from;
-    const std::size_t found =
-        address_.substr(0, end).find(text_.substr(head.first, head.count), from);
-    return found == std::string_view::npos ? kNone : found;
-  }
-
-  bool equal_at(std::size_t address_offset, std::size_t text_offset, std::size_t length) const {
-    return std::memcmp(address_.data() + address_offset, text_.data() + text_offset, length) == 0;
-  }
-
-  // A chunk without `{}` at `start`; the caller guarantees it fits before the level's end.
-  bool fixed_at(const Chunk& chunk, std::size_t start) {
-    std::size_t at = start;
-    const Instruction* instruction = program_.instructions.data() + chunk.first_instruction;
-    for (std::uint32_t i = 0; i < chunk.instruction_count; ++i, ++instruction) {
-      switch (instruction->op) {
-        case Op::literal:
-          if (!equal_at(at, instruction->first, instruction->count)) return false;
-          at += instruction->count;
-          break;
-        case Op::char_class:
-          if (!program_.classes[instruction->first].contains(
-                  static_cast<unsigned char>(address_[at]))) {
-            return false;
-          }
-          record(instruction->capture, at, 1);
-          ++at;
-          break;
-        case Op::any_char:
-          record(instruction->capture, at, 1);
-          ++at;
-          break;
-        case Op::alternatives:
-          return false;  // such chunks never come here (has_alternatives)
-      }
-    }
-    return true;
-  }
-
-  // Computes in `ends` every length the chunk can match starting at `start` without passing
-  // `end`; false when there is none. `history`, when given, receives the set before each `{}`
-  // of the chunk, in order.
-  bool reachable(const Chunk& chunk, std::size_t start, std::size_t end, OffsetSet& ends,
-                 OffsetSet* history) const {
-    const std::size_t available = end - start;
-    OffsetSet buffers[2];
-    OffsetSet* current = &buffers[0];
-    OffsetSet* next = &buffers[1];
-    current->clear_through(0);
-    current->add(0);
-    std::size_t low = 0;  // no offset in `current` is below low or above high
-    std::size_t high = 0;
-    const Instruction* instruction = program_.instructions.data() + chunk.first_instruction;
-    for (std::uint32_t i = 0; i < chunk.instruction_count; ++i, ++instruction) {
-      const std::size_t next_low = low + instruction->min_length;
-      if (next_low > available) return false;
-      const std::size_t next_high = std::min(high + instruction->max_length, available);
-      if (history != nullptr && instruction->op == Op::alternatives) {
-        history->copy_from(*current);
-        ++history;
-      }
-      next->clear_through(next_high);
-      bool any = false;
-      current->for_each([&](std::size_t offset) {
-        const std::size_t at = start + offset;
-        switch (instruction->op) {
-          case Op::literal:
-            if (offset + instruction->count <= available &&
-                equal_at(at, instruction->first, instruction->count)) {
-              next->add(offset + instruction->count);
-              any = true;
-            }
-            break;
-          case Op::char_class:
-            if (offset < available && program_.classes[instruction->first].contains(
-                                          static_cast<unsigned char>(address_[at]))) {
-              next->add(offset + 1);
-              any = true;
-            }
-            break;
-          case Op::any_char:
-            if (offset < available) {
-              next->add(offset + 1);
-              any = true;
-            }
-            break;
-          case Op::alternatives:
-            for (std::uint32_t k = 0; k < instruction->count; ++k) {
-              const auto& alternative = program_.alternatives[instruction->first + k];
-              if (offset + alternative.length <= available &&
-                  equal_at(at, alternative.text_offset, alternative.length)) {
-                next->add(offset + alternative.length);
-                any = true;
-              }
-            }
-            break;
-        }
-      });
-      if (!any) return false;
-      std::swap(current, next);
-      low = next_low;
-      high = next_high;
-    }
-    ends.copy_from(*current);
-    return true;
-  }
-
-  // Records the captures of a `{}` chunk known to match address_[start, start + length): walks
-  // back from the end, taking at each `{}` the first listed alternative that fits.
-  void record_alternatives_chunk(const Chunk& chunk, std::size_t start, std::size_t length) {
-    if (slots_ == nullptr) return;
-    OffsetSet history[kMaxCaptures];
-    OffsetSet ends;
-    reachable(chunk, start, start + length, ends, history);
-    std::size_t remaining_alternatives = 0;
-    for (std::uint32_t i = 0; i < chunk.instruction_count; ++i) {
-      if (program_.instructions[chunk.first_instruction + i].op == Op::alternatives) {
-        ++remaining_alternatives;
-      }
-    }
-    std::size_t offset = length;
-    for (std::uint32_t i = chunk.instruction_count; i-- > 0;) {
-      const Instruction& instruction = program_.instructions[chunk.first_instruction + i];
-      switch (instruction.op) {
-        case Op::literal:
-          offset -= instruction.count;
-          break;
-        case Op::char_class:
-        case Op::any_char:
-          offset -= 1;
-          record(instruction.capture, start + offset, 1);
-          break;
-        case Op::alternatives: {
-          const OffsetSet& before = history[--remaining_alternatives];
-          for (std::uint32_t k = 0; k < instruction.count; ++k) {
-            const auto& alternative = program_.alternatives[instruction.first + k];
-            if (alternative.length <= offset && before.contains(offset - alternative.length) &&
-                equal_at(start + offset - alternative.length, alternative.text_offset,
-                         alternative.length)) {
-              offset -= alternative.length;
-              record(instruction.capture, start + offset, alternative.length);
-              break;
-            }
-          }
-          break;
-        }
-      }
-    }
-  }
-
-  const Program& program_;
-  std::string_view text_;
-  std::string_view address_;
-  std::string_view* slots_;
-};
+bool match_program(const Program& program, std::string_view text, std::string_view address,
+                   std::string_view* slots) {
+  if (!program.fixed_bytes.empty()) return match_fixed(program, address, slots);
+  if (program.linear) return match_linear(program, text, address, slots);
+  return match_any_levels(program, text, address, slots);
+}
 
 }  // namespace
 
 bool Pattern::matches(std::string_view address) const {
   if (is_literal()) return address == text_;
-  return Matcher(program_, text_, address, nullptr).run();
+  return match_program(program_, text_, address, nullptr);
 }
 
 bool Pattern::matches(std::string_view address, Captures& captures) const {
   captures.count = 0;
   if (is_literal()) return address == text_;
-  if (!Matcher(program_, text_, address, captures.items.data()).run()) return false;
+  if (!match_program(program_, text_, address, captures.items.data())) return false;
   captures.count = program_.capture_count;
   return true;
 }

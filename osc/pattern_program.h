@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -15,6 +16,8 @@ namespace oscbridge::osc::detail {
 // Upper bound on pattern length, and thus on how long a run of pattern units can match.
 inline constexpr std::size_t kMaxProgramSpan = 1024;
 inline constexpr std::uint8_t kNoCapture = 0xff;
+// Every wildcard takes a capture slot, so no chunk holds more `{}` than this.
+inline constexpr std::size_t kMaxProgramCaptures = 16;
 
 // One unit inside an address level. `*` is not a unit: it separates a level's chunks.
 enum class Op : std::uint8_t {
@@ -48,9 +51,18 @@ enum class LevelKind : std::uint8_t {
   any_levels  // OSC 1.1 `//`: zero or more whole levels
 };
 
+// How a one_level level is matched; the first two skip the general chunk machinery.
+enum class LevelShape : std::uint8_t {
+  fixed_length,  // one chunk without `{}`: its length is known, so no scan for the next '/'
+  any_text,      // exactly `*`: any level matches
+  general
+};
+
 struct Level {
   LevelKind kind = LevelKind::one_level;
+  LevelShape shape = LevelShape::general;
   std::uint8_t capture = kNoCapture;  // any_levels: capture of the skipped text
+  std::uint32_t text_begin = 0;       // offset of the '/' that opens the level in the text
   std::uint32_t first_chunk = 0;
   std::uint32_t chunk_count = 0;
 };
@@ -67,6 +79,25 @@ struct Alternative {
   std::uint32_t length = 0;
 };
 
+// The linear form of a pattern without `//`: its levels can never shift against the
+// address's, so the address is consumed left to right, one step at a time, with no level
+// bookkeeping. Literal steps include the '/'s between levels.
+enum class StepOp : std::uint8_t {
+  literal,             // first/count: bytes of the pattern text
+  any_char,            // `?`
+  char_class,          // first: index into Program::classes
+  level_star,          // a whole level that is `*`
+  level_alternatives,  // a whole level that is `{...}`: first/count into Program::alternatives
+  level_general        // any other level with `*` or `{}`: first is its index in levels
+};
+
+struct Step {
+  StepOp op = StepOp::literal;
+  std::uint8_t capture = kNoCapture;
+  std::uint32_t first = 0;
+  std::uint32_t count = 0;
+};
+
 struct Program {
   std::vector<Level> levels;
   std::vector<Chunk> chunks;
@@ -75,6 +106,22 @@ struct Program {
   std::vector<Alternative> alternatives;
   std::size_t capture_count = 0;
   std::size_t literal_prefix_length = 0;
+  // Whole literal levels before the first and after the last level with a wildcard must equal
+  // the address's first and last bytes, so they are compared with one memcmp each and only
+  // levels [first_wild_level, end_wild_level) run through the matcher.
+  std::size_t head_length = 0;  // bytes of text before level first_wild_level
+  std::size_t tail_length = 0;  // bytes of text from level end_wild_level on
+  std::size_t first_wild_level = 0;
+  std::size_t end_wild_level = 0;
+  bool linear = false;  // no `//`: match with `steps`
+  std::vector<Step> steps;
+  // When every level has a fixed length (no `*`, `{}`, `//`): the matched length is fixed,
+  // fixed_bytes holds the literal bytes (0 elsewhere), fixed_mask is 0xff on literal bytes, and
+  // fixed_wildcards lists the `?` and `[...]` with `first` = position, `count` = class index.
+  // fixed_bytes is empty otherwise.
+  std::string fixed_bytes;
+  std::string fixed_mask;
+  std::vector<Step> fixed_wildcards;
 };
 
 }  // namespace oscbridge::osc::detail
