@@ -18,7 +18,6 @@ using detail::Level;
 using detail::LevelKind;
 using detail::LevelShape;
 using detail::Op;
-using detail::StepOp;
 
 // Characters the OSC 1.0 spec forbids in address parts, less the ones that are pattern syntax
 // where they appear ('/', '*', '?', '[', ']', '{', '}', ',' are handled by the parser).
@@ -80,111 +79,8 @@ class Compiler {
     }
     if (!error_.empty()) return false;
     if (!saw_wildcard_) program_.literal_prefix_length = text_.size();
-    find_wild_levels();
-    build_steps();
-    build_fixed();
+    detail::lower(program_, text_);
     return true;
-  }
-
-  bool is_literal_level(const Level& level) const {
-    if (level.kind == LevelKind::any_levels || level.chunk_count != 1) return false;
-    const Chunk& chunk = program_.chunks[level.first_chunk];
-    for (std::uint32_t i = 0; i < chunk.instruction_count; ++i) {
-      if (program_.instructions[chunk.first_instruction + i].op != Op::literal) return false;
-    }
-    return true;
-  }
-
-  void find_wild_levels() {
-    const auto& levels = program_.levels;
-    std::size_t first = 0;
-    while (first < levels.size() && is_literal_level(levels[first])) ++first;
-    std::size_t end = levels.size();
-    while (end > first && is_literal_level(levels[end - 1])) --end;
-    program_.first_wild_level = first;
-    program_.end_wild_level = end;
-    program_.head_length = first < levels.size() ? levels[first].text_begin : text_.size();
-    program_.tail_length = end < levels.size() ? text_.size() - levels[end].text_begin : 0;
-  }
-
-  void build_steps() {
-    for (const Level& level : program_.levels) {
-      if (level.kind == LevelKind::any_levels) return;
-    }
-    program_.linear = true;
-    for (std::size_t index = 0; index < program_.levels.size(); ++index) {
-      const Level& level = program_.levels[index];
-      add_literal_step(level.text_begin, 1);
-      const Chunk& first = program_.chunks[level.first_chunk];
-      const Instruction* instructions = program_.instructions.data() + first.first_instruction;
-      if (level.shape == LevelShape::fixed_length) {
-        for (std::uint32_t i = 0; i < first.instruction_count; ++i) {
-          const Instruction& instruction = instructions[i];
-          switch (instruction.op) {
-            case Op::literal:
-              add_literal_step(instruction.first, instruction.count);
-              break;
-            case Op::any_char:
-              program_.steps.push_back({StepOp::any_char, instruction.capture, 0, 0});
-              break;
-            case Op::char_class:
-              program_.steps.push_back(
-                  {StepOp::char_class, instruction.capture, instruction.first, 0});
-              break;
-            case Op::alternatives:
-              break;  // a fixed-length level has none
-          }
-        }
-      } else if (level.shape == LevelShape::any_text) {
-        program_.steps.push_back(
-            {StepOp::level_star, program_.chunks[level.first_chunk + 1].star_capture, 0, 0});
-      } else if (level.chunk_count == 1 && first.instruction_count == 1) {
-        program_.steps.push_back({StepOp::level_alternatives, instructions[0].capture,
-                                  instructions[0].first, instructions[0].count});
-      } else {
-        program_.steps.push_back(
-            {StepOp::level_general, detail::kNoCapture, static_cast<std::uint32_t>(index), 0});
-      }
-    }
-  }
-
-  void build_fixed() {
-    if (!program_.linear) return;
-    std::string bytes;
-    std::string mask;
-    std::vector<detail::Step> wildcards;
-    for (const detail::Step& step : program_.steps) {
-      switch (step.op) {
-        case StepOp::literal:
-          bytes.append(text_.substr(step.first, step.count));
-          mask.append(step.count, '\xff');
-          break;
-        case StepOp::any_char:
-        case StepOp::char_class:
-          wildcards.push_back({step.op, step.capture, static_cast<std::uint32_t>(bytes.size()),
-                               step.op == StepOp::char_class ? step.first : 0});
-          bytes.push_back('\0');
-          mask.push_back('\0');
-          break;
-        default:
-          return;  // a level of variable length
-      }
-    }
-    program_.fixed_bytes = std::move(bytes);
-    program_.fixed_mask = std::move(mask);
-    program_.fixed_wildcards = std::move(wildcards);
-  }
-
-  // Literal runs that are adjacent in the text (a level's '/' and its first characters, say)
-  // become one step.
-  void add_literal_step(std::uint32_t offset, std::uint32_t length) {
-    auto& steps = program_.steps;
-    if (!steps.empty() && steps.back().op == StepOp::literal &&
-        steps.back().first + steps.back().count == offset) {
-      steps.back().count += length;
-      return;
-    }
-    steps.push_back({StepOp::literal, detail::kNoCapture, offset, length});
   }
 
   detail::Program take_program() { return std::move(program_); }

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -123,5 +124,9 @@ struct Program {
   std::string fixed_mask;
   std::vector<Step> fixed_wildcards;
 };
+
+// Fills the derived fields of a freshly parsed program (pattern_lower.cpp): head/tail
+// lengths, wild level range, steps, and the fixed-length form.
+void lower(Program& program, std::string_view text);
 
 }  // namespace oscbridge::osc::detail

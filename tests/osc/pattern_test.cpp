@@ -252,6 +252,57 @@ TEST(PatternPrefix, IsTheLongestWildcardFreeStart) {
   EXPECT_EQ(compile_ok("/x[ab]").literal_prefix(), "/x");
 }
 
+// The matcher picks a form by the pattern's shape (fixed length; linear without `//`; with
+// `//`); these pin the edges of each form.
+TEST(PatternForms, FixedLengthComparesEveryByteAtEveryLength) {
+  // Lengths around the 8-byte words the literal bytes are compared in.
+  for (std::size_t length = 1; length <= 20; ++length) {
+    const std::size_t wild = 1 + length / 2;
+    std::string text = "/" + std::string(length, 'x');
+    text[wild] = '?';
+    const Pattern pattern = compile_ok(text);
+    std::string address = text;
+    address[wild] = 'q';
+    EXPECT_TRUE(pattern.matches(address)) << text;
+    for (std::size_t i = 0; i < address.size(); ++i) {
+      if (i == wild) continue;
+      std::string wrong = address;
+      wrong[i] = 'y';
+      EXPECT_FALSE(pattern.matches(wrong)) << text << " on " << wrong;
+    }
+    EXPECT_FALSE(pattern.matches(address + "x")) << text;
+    EXPECT_FALSE(pattern.matches(address.substr(0, address.size() - 1))) << text;
+  }
+  EXPECT_FALSE(matches("/a?", "/a/"));
+  EXPECT_FALSE(matches("/ch/[0-9][0-9]/[a-z]ute", "/ch/07/Mute"));
+  EXPECT_EQ(captures_of("/ch/[0-9][0-9]/[a-z]ute", "/ch/07/mute"), (Texts{"0", "7", "m"}));
+}
+
+TEST(PatternForms, LinearStepsRespectLevelBoundaries) {
+  EXPECT_EQ(captures_of("/{a,ab}/x", "/ab/x"), Texts{"ab"});
+  EXPECT_FALSE(matches("/{a,ab}/x", "/abc/x"));
+  EXPECT_FALSE(matches("/{a,b}", "/"));
+  EXPECT_EQ(captures_of("/{a,b}/*", "/b/"), (Texts{"b", ""}));
+  EXPECT_FALSE(matches("/a*/xyz", "/a/xy"));
+  EXPECT_FALSE(matches("/a*/xyz", "/xyz"));
+  EXPECT_FALSE(matches("/*/xyz", "/xyz"));
+  EXPECT_EQ(captures_of("/*/xyz", "//xyz"), Texts{""});
+  EXPECT_EQ(captures_of("/a/*/b*c/d", "/a/q/bzzc/d"), (Texts{"q", "zz"}));
+  EXPECT_FALSE(matches("/a/*/b*c/d", "/a/q/bzz/c/d"));
+  EXPECT_FALSE(matches("/*", "x"));
+}
+
+TEST(PatternForms, DoubleSlashWithLiteralHeadAndTail) {
+  EXPECT_FALSE(matches("/mix//fader", "/mixfader"));
+  EXPECT_FALSE(matches("/mix//fader", "/mix/fader/x"));
+  EXPECT_FALSE(matches("/mix//fader", "/mi/fader"));
+  EXPECT_FALSE(matches("/mix//fader", "/mix"));
+  EXPECT_FALSE(matches("/ab//ab", "/ab"));
+  EXPECT_EQ(captures_of("/ab//ab", "/ab/ab"), Texts{""});
+  EXPECT_EQ(captures_of("/ab//ab", "/ab/ab/ab"), Texts{"/ab"});
+  EXPECT_EQ(captures_of("/mix//x/*/fader", "/mix/1/x/2/fader"), (Texts{"/1", "2"}));
+}
+
 TEST(PatternAddress, MustStartWithSlash) {
   EXPECT_FALSE(matches("/*", ""));
   EXPECT_FALSE(matches("/*", "a"));
