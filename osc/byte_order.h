@@ -1,5 +1,5 @@
-// Big-endian loads and stores on unaligned bytes, used inside osc/ only. The callers guarantee
-// the 4 or 8 bytes are in bounds; these functions check nothing and own nothing.
+// Big-endian loads and stores on unaligned bytes, for osc/ and its inline accessors. Callers ensure
+// the 4 or 8 bytes are in bounds; these functions check nothing, own nothing, keep no state.
 #pragma once
 
 #include <bit>

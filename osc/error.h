@@ -29,6 +29,9 @@ class [[nodiscard]] Result {
   const T& value() const { return value_; }
   const T& operator*() const { return value_; }
   const T* operator->() const { return &value_; }
+  T& value() { return value_; }
+  T& operator*() { return value_; }
+  T* operator->() { return &value_; }
   const Error& error() const { return error_; }
 
  private:

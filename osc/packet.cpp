@@ -1,6 +1,7 @@
 #include "osc/packet.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "osc/byte_order.h"
@@ -16,186 +17,256 @@ std::size_t pad4(std::size_t size) {
   return (size + 3) & ~std::size_t{3};
 }
 
-bool all_zero(const char* begin, const char* end) {
-  return std::all_of(begin, end, [](char c) { return c == '\0'; });
+bool zero_between(const char* data, std::size_t begin, std::size_t end) {
+  for (std::size_t i = begin; i < end; ++i) {
+    if (data[i] != '\0') return false;
+  }
+  return true;
 }
 
-// Reads the OSC string starting at `pos`; returns the offset just past its padding.
-Result<std::size_t> read_padded_string(std::string_view bytes, std::size_t pos, std::size_t base,
-                                       std::string_view unterminated,
-                                       std::string_view bad_padding) {
-  const void* nul = std::memchr(bytes.data() + pos, '\0', bytes.size() - pos);
-  if (nul == nullptr) return Error{unterminated, base + bytes.size()};
-  const std::size_t nul_pos = static_cast<const char*>(nul) - bytes.data();
-  const std::size_t end = pad4(nul_pos + 1);
-  if (end > bytes.size()) return Error{unterminated, base + bytes.size()};
-  if (!all_zero(bytes.data() + nul_pos + 1, bytes.data() + end)) {
-    return Error{bad_padding, base + nul_pos + 1};
+enum class StringScan { ok, unterminated, bad_padding };
+
+// Finds the end of the OSC string at `pos` (4-aligned, like `size`). OSC strings end in the first
+// 4-byte word holding a zero byte, whose later bytes must be zero too. On success `nul` is the
+// offset of the terminating NUL and `end` the offset after the padding.
+[[gnu::always_inline]] inline StringScan scan_string(const char* data, std::size_t pos,
+                                                     std::size_t size, std::size_t& nul,
+                                                     std::size_t& end) {
+  if constexpr (std::endian::native == std::endian::little) {
+    // Eight bytes per step while they are in bounds. The lowest flagged byte of the zero-byte
+    // mask is exactly the first zero byte (flags above it may be false ones).
+    for (; size - pos >= 8; pos += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, data + pos, 8);
+      const std::uint64_t zero_bytes = (word - 0x0101010101010101u) & ~word & 0x8080808080808080u;
+      if (zero_bytes == 0) continue;
+      const int k = std::countr_zero(zero_bytes) / 8;  // byte index of the NUL
+      const std::size_t word_begin = pos + static_cast<std::size_t>(k & ~3);
+      nul = pos + static_cast<std::size_t>(k);
+      end = word_begin + 4;
+      std::uint32_t last_word;  // the 4-byte word holding the NUL and its padding
+      std::memcpy(&last_word, data + word_begin, 4);
+      return (last_word >> (8 * (k & 3))) == 0 ? StringScan::ok : StringScan::bad_padding;
+    }
+    if (pos < size) {  // one 4-byte word left
+      std::uint32_t word;
+      std::memcpy(&word, data + pos, 4);
+      const std::uint32_t zero_bytes = (word - 0x01010101u) & ~word & 0x80808080u;
+      if (zero_bytes == 0) return StringScan::unterminated;
+      const int k = std::countr_zero(zero_bytes) / 8;
+      nul = pos + static_cast<std::size_t>(k);
+      end = pos + 4;
+      return (word >> (8 * k)) == 0 ? StringScan::ok : StringScan::bad_padding;
+    }
+    return StringScan::unterminated;
+  } else {
+    for (; pos < size; pos += 4) {
+      std::size_t k = 0;
+      while (k < 4 && data[pos + k] != '\0') ++k;
+      if (k == 4) continue;
+      nul = pos + k;
+      end = pos + 4;
+      return zero_between(data, nul + 1, end) ? StringScan::ok : StringScan::bad_padding;
+    }
+    return StringScan::unterminated;
   }
-  return end;
 }
 
 }  // namespace
 
 namespace detail {
 
+// The validator, and the only code that fills in views. One instance per parse_packet call;
+// it records the first fault and stops. Views are filled in only for the top-level packet:
+// elements inside bundles are only checked, and rebuilt cheaply by view_validated() later.
 struct PacketAccess {
-  static Result<Packet> parse(std::string_view bytes, std::size_t base, int depth, int max_depth);
-  static Result<Message> parse_message(std::string_view bytes, std::size_t base);
-  static Status check_type_tags(std::string_view tags, std::size_t base);
-  static Status check_arguments(std::string_view tags, std::string_view data, std::size_t base);
-  static Result<Bundle> parse_bundle(std::string_view bytes, std::size_t base, int depth,
-                                     int max_depth);
-  // For bytes parse() already accepted: rebuilds the view without checking again.
+  int max_depth;
+  Error error{};
+
+  bool fail(std::string_view reason, std::size_t offset) {
+    error = Error{reason, offset};
+    return false;
+  }
+  bool packet(std::string_view bytes, std::size_t base, int depth, Packet* out);
+  bool top_level(std::string_view bytes, Packet* out);
+  [[gnu::always_inline]] bool message(std::string_view bytes, std::size_t base, Message* out);
+  [[gnu::always_inline]] bool arguments(const char* data, std::size_t size, std::size_t pos,
+                                        std::string_view tags, std::size_t tags_base,
+                                        std::size_t base);
+  bool bundle(std::string_view bytes, std::size_t base, int depth, Bundle* out);
   static Packet view_validated(std::string_view bytes);
 };
 
-Result<Packet> PacketAccess::parse(std::string_view bytes, std::size_t base, int depth,
-                                   int max_depth) {
-  if (bytes.empty()) return Error{"empty packet", base};
-  if (bytes.size() % 4 != 0) return Error{"packet size not a multiple of 4", base + bytes.size()};
-  Packet packet;
-  if (bytes.front() == '#' && bytes.substr(0, kBundleTag.size()) == kBundleTag) {
-    Result<Bundle> bundle = parse_bundle(bytes, base, depth + 1, max_depth);
-    if (!bundle) return bundle.error();
-    packet.kind_ = PacketKind::bundle;
-    packet.bundle_ = *bundle;
-    return packet;
+bool PacketAccess::top_level(std::string_view bytes, Packet* out) {
+  // Most datagrams are single messages: take them without the dispatch through packet().
+  if (!bytes.empty() && bytes.front() == '/' && bytes.size() % 4 == 0) {
+    return message(bytes, 0, &out->message_);
   }
-  if (bytes.front() != '/')
-    return Error{"not OSC: address must start with '/' or be #bundle", base};
-  Result<Message> message = parse_message(bytes, base);
-  if (!message) return message.error();
-  packet.message_ = *message;
-  return packet;
+  return packet(bytes, 0, 0, out);
 }
 
-Result<Message> PacketAccess::parse_message(std::string_view bytes, std::size_t base) {
-  Result<std::size_t> address_end = read_padded_string(bytes, 0, base, "address not NUL-terminated",
-                                                       "non-zero padding after address");
-  if (!address_end) return address_end.error();
+bool PacketAccess::packet(std::string_view bytes, std::size_t base, int depth, Packet* out) {
+  if (bytes.empty()) return fail("empty packet", base);
+  if (bytes.size() % 4 != 0) return fail("packet size not a multiple of 4", base + bytes.size());
+  if (bytes.front() == '/') return message(bytes, base, out ? &out->message_ : nullptr);
+  if (bytes.size() >= kBundleTag.size() && std::memcmp(bytes.data(), kBundleTag.data(), 8) == 0) {
+    if (out) out->kind_ = PacketKind::bundle;
+    return bundle(bytes, base, depth + 1, out ? &out->bundle_ : nullptr);
+  }
+  return fail("not OSC: address must start with '/' or be #bundle", base);
+}
 
-  Message message;
-  message.bytes_ = bytes;
-  message.address_ = std::string_view(bytes.data(), std::strlen(bytes.data()));
-  message.after_address_ = bytes.substr(*address_end);
-  if (*address_end == bytes.size() || bytes[*address_end] != ',') {
+inline bool PacketAccess::message(std::string_view bytes, std::size_t base, Message* out) {
+  const char* data = bytes.data();
+  const std::size_t size = bytes.size();  // a positive multiple of 4
+  std::size_t address_length = 0;
+  std::size_t tags_pos = 0;
+  switch (scan_string(data, 0, size, address_length, tags_pos)) {
+    case StringScan::ok:
+      break;
+    case StringScan::unterminated:
+      return fail("address not NUL-terminated", base + size);
+    case StringScan::bad_padding:
+      return fail("non-zero padding after address", base + address_length + 1);
+  }
+  if (tags_pos == size || data[tags_pos] != ',') {
     // OSC 1.0 lets old senders omit the type-tag string: no arguments, data left uninterpreted.
-    message.argument_data_ = message.after_address_;
-    return message;
+    if (out) {
+      out->data_ = data;
+      out->size_ = static_cast<std::uint32_t>(size);
+      out->address_length_ = static_cast<std::uint32_t>(address_length);
+      out->tags_pos_ = out->data_pos_ = static_cast<std::uint32_t>(tags_pos);
+    }
+    return true;
   }
-  Result<std::size_t> tags_end =
-      read_padded_string(bytes, *address_end, base, "type tags not NUL-terminated",
-                         "non-zero padding after type tags");
-  if (!tags_end) return tags_end.error();
-  const std::size_t tags_begin = *address_end + 1;
-  message.has_type_tag_string_ = true;
-  message.type_tags_ =
-      std::string_view(bytes.data() + tags_begin, std::strlen(bytes.data() + tags_begin));
-  message.argument_data_ = bytes.substr(*tags_end);
-  if (Status tags = check_type_tags(message.type_tags_, base + tags_begin); !tags) {
-    return tags.error();
+  std::size_t tags_nul = 0;
+  std::size_t data_pos = 0;
+  switch (scan_string(data, tags_pos, size, tags_nul, data_pos)) {
+    case StringScan::ok:
+      break;
+    case StringScan::unterminated:
+      return fail("type tags not NUL-terminated", base + size);
+    case StringScan::bad_padding:
+      return fail("non-zero padding after type tags", base + tags_nul + 1);
   }
-  if (Status arguments =
-          check_arguments(message.type_tags_, message.argument_data_, base + *tags_end);
-      !arguments) {
-    return arguments.error();
+  const std::string_view tags(data + tags_pos + 1, tags_nul - tags_pos - 1);
+  if (!arguments(data, size, data_pos, tags, base + tags_pos + 1, base)) return false;
+  if (out) {
+    out->data_ = data;
+    out->size_ = static_cast<std::uint32_t>(size);
+    out->address_length_ = static_cast<std::uint32_t>(address_length);
+    out->tags_pos_ = static_cast<std::uint32_t>(tags_pos);
+    out->tags_length_ = static_cast<std::uint32_t>(tags.size());
+    out->data_pos_ = static_cast<std::uint32_t>(data_pos);
+    out->has_type_tag_string_ = true;
   }
-  return message;
+  return true;
 }
 
-Status PacketAccess::check_type_tags(std::string_view tags, std::size_t base) {
+// Walks type tags and argument data together, so each tag is looked at once.
+inline bool PacketAccess::arguments(const char* data, std::size_t size, std::size_t pos,
+                                    std::string_view tags, std::size_t tags_base,
+                                    std::size_t base) {
   int array_depth = 0;
   for (std::size_t i = 0; i < tags.size(); ++i) {
-    const char tag = tags[i];
-    if (!is_known_type_tag(tag)) return Error{"unknown type tag", base + i};
-    if (tag == '[') ++array_depth;
-    if (tag == ']' && --array_depth < 0) return Error{"unbalanced ']' in type tags", base + i};
-  }
-  if (array_depth != 0) return Error{"unbalanced '[' in type tags", base + tags.size()};
-  return {};
-}
-
-Status PacketAccess::check_arguments(std::string_view tags, std::string_view data,
-                                     std::size_t base) {
-  std::size_t pos = 0;
-  for (const char tag : tags) {
-    const std::size_t remaining = data.size() - pos;
-    const int fixed = fixed_argument_size(tag);
-    if (fixed >= 0) {
-      if (remaining < static_cast<std::size_t>(fixed)) {
-        return Error{"argument data shorter than the type tags", base + data.size()};
+    const int code = tag_code(tags[i]);
+    if (code >= 0) {
+      // Fixed-size data is not read here, so its bounds are checked once: before the next
+      // variable-size argument, or at the end.
+      pos += static_cast<std::size_t>(code);
+      continue;
+    }
+    if (pos > size) return fail("argument data shorter than the type tags", base + size);
+    const std::size_t remaining = size - pos;
+    switch (code) {
+      case kStringTag: {
+        std::size_t nul = 0;
+        std::size_t end = 0;
+        if (remaining == 0) return fail("argument data shorter than the type tags", base + pos);
+        switch (scan_string(data, pos, size, nul, end)) {
+          case StringScan::ok:
+            break;
+          case StringScan::unterminated:
+            return fail("string argument not NUL-terminated", base + size);
+          case StringScan::bad_padding:
+            return fail("non-zero padding after string argument", base + nul + 1);
+        }
+        pos = end;
+        break;
       }
-      pos += static_cast<std::size_t>(fixed);
-    } else if (tag == 's' || tag == 'S') {
-      if (remaining == 0) return Error{"argument data shorter than the type tags", base + pos};
-      Result<std::size_t> end =
-          read_padded_string(data, pos, base, "string argument not NUL-terminated",
-                             "non-zero padding after string argument");
-      if (!end) return end.error();
-      pos = *end;
-    } else {  // 'b'
-      if (remaining < 4) return Error{"blob size missing", base + pos};
-      const auto size = static_cast<std::int32_t>(detail::load_be32(data.data() + pos));
-      if (size < 0) return Error{"negative blob size", base + pos};
-      const std::size_t padded = pad4(static_cast<std::size_t>(size));
-      if (padded > remaining - 4) return Error{"blob larger than what remains", base + pos};
-      const char* payload_end = data.data() + pos + 4 + size;
-      if (!all_zero(payload_end, data.data() + pos + 4 + padded)) {
-        return Error{"non-zero padding after blob", base + pos + 4 + size};
+      case kBlobTag: {
+        if (remaining < 4) return fail("blob size missing", base + pos);
+        const auto blob_size = static_cast<std::int32_t>(load_be32(data + pos));
+        if (blob_size < 0) return fail("negative blob size", base + pos);
+        const std::size_t padded = pad4(static_cast<std::size_t>(blob_size));
+        if (padded > remaining - 4) return fail("blob larger than what remains", base + pos);
+        const std::size_t payload_end = pos + 4 + static_cast<std::size_t>(blob_size);
+        if (!zero_between(data, payload_end, pos + 4 + padded)) {
+          return fail("non-zero padding after blob", base + payload_end);
+        }
+        pos += 4 + padded;
+        break;
       }
-      pos += 4 + padded;
+      case kArrayOpen:
+        ++array_depth;
+        break;
+      case kArrayClose:
+        if (--array_depth < 0) return fail("unbalanced ']' in type tags", tags_base + i);
+        break;
+      default:
+        return fail("unknown type tag", tags_base + i);
     }
   }
-  if (pos != data.size()) return Error{"bytes left after the last argument", base + pos};
-  return {};
+  if (pos > size) return fail("argument data shorter than the type tags", base + size);
+  if (array_depth != 0) return fail("unbalanced '[' in type tags", tags_base + tags.size());
+  if (pos != size) return fail("bytes left after the last argument", base + pos);
+  return true;
 }
 
-Result<Bundle> PacketAccess::parse_bundle(std::string_view bytes, std::size_t base, int depth,
-                                          int max_depth) {
-  if (depth > max_depth) return Error{"bundles nested too deeply", base};
-  if (bytes.size() < kBundleHeaderSize) return Error{"bundle shorter than 16 bytes", base};
+bool PacketAccess::bundle(std::string_view bytes, std::size_t base, int depth, Bundle* out) {
+  if (depth > max_depth) return fail("bundles nested too deeply", base);
+  if (bytes.size() < kBundleHeaderSize) return fail("bundle shorter than 16 bytes", base);
   std::size_t pos = kBundleHeaderSize;
   while (pos < bytes.size()) {
-    if (bytes.size() - pos < 4) return Error{"bundle element size missing", base + pos};
-    const auto size = static_cast<std::int32_t>(detail::load_be32(bytes.data() + pos));
-    if (size == 0) return Error{"bundle element of size 0", base + pos};
-    if (size < 0) return Error{"negative bundle element size", base + pos};
-    if (size % 4 != 0) return Error{"bundle element size not a multiple of 4", base + pos};
+    // bytes.size() - pos >= 4: both are multiples of 4.
+    const auto size = static_cast<std::int32_t>(load_be32(bytes.data() + pos));
+    if (size == 0) return fail("bundle element of size 0", base + pos);
+    if (size < 0) return fail("negative bundle element size", base + pos);
+    if (size % 4 != 0) return fail("bundle element size not a multiple of 4", base + pos);
     if (static_cast<std::size_t>(size) > bytes.size() - pos - 4) {
-      return Error{"bundle element larger than what remains", base + pos};
+      return fail("bundle element larger than what remains", base + pos);
     }
-    Result<Packet> element = parse(bytes.substr(pos + 4, size), base + pos + 4, depth, max_depth);
-    if (!element) return element.error();
+    if (!packet(bytes.substr(pos + 4, size), base + pos + 4, depth, nullptr)) return false;
     pos += 4 + static_cast<std::size_t>(size);
   }
-  Bundle bundle;
-  bundle.bytes_ = bytes;
-  bundle.time_ = TimeTag(detail::load_be64(bytes.data() + kBundleTag.size()));
-  bundle.elements_ = bytes.substr(kBundleHeaderSize);
-  return bundle;
+  if (out) {
+    out->data_ = bytes.data();
+    out->size_ = static_cast<std::uint32_t>(bytes.size());
+    out->time_ = TimeTag(load_be64(bytes.data() + kBundleTag.size()));
+  }
+  return true;
 }
 
 Packet PacketAccess::view_validated(std::string_view bytes) {
   Packet packet;
+  const auto size = static_cast<std::uint32_t>(bytes.size());
   if (bytes.front() == '#') {
     packet.kind_ = PacketKind::bundle;
-    packet.bundle_.bytes_ = bytes;
-    packet.bundle_.time_ = TimeTag(detail::load_be64(bytes.data() + kBundleTag.size()));
-    packet.bundle_.elements_ = bytes.substr(kBundleHeaderSize);
+    packet.bundle_.data_ = bytes.data();
+    packet.bundle_.size_ = size;
+    packet.bundle_.time_ = TimeTag(load_be64(bytes.data() + kBundleTag.size()));
     return packet;
   }
   Message& message = packet.message_;
-  message.bytes_ = bytes;
-  message.address_ = std::string_view(bytes.data(), std::strlen(bytes.data()));
-  const std::size_t address_end = pad4(message.address_.size() + 1);
-  message.after_address_ = bytes.substr(address_end);
-  message.argument_data_ = message.after_address_;
-  if (address_end < bytes.size() && bytes[address_end] == ',') {
-    const char* tags = bytes.data() + address_end + 1;
+  message.data_ = bytes.data();
+  message.size_ = size;
+  message.address_length_ = static_cast<std::uint32_t>(std::strlen(bytes.data()));
+  const auto tags_pos = static_cast<std::uint32_t>(pad4(message.address_length_ + 1));
+  message.tags_pos_ = message.data_pos_ = tags_pos;
+  if (tags_pos < size && bytes[tags_pos] == ',') {
     message.has_type_tag_string_ = true;
-    message.type_tags_ = std::string_view(tags, std::strlen(tags));
-    message.argument_data_ = bytes.substr(address_end + pad4(message.type_tags_.size() + 2));
+    message.tags_length_ = static_cast<std::uint32_t>(std::strlen(bytes.data() + tags_pos + 1));
+    message.data_pos_ = tags_pos + static_cast<std::uint32_t>(pad4(message.tags_length_ + 2));
   }
   return packet;
 }
@@ -203,7 +274,7 @@ Packet PacketAccess::view_validated(std::string_view bytes) {
 }  // namespace detail
 
 std::optional<Argument> Message::argument(std::size_t index) const {
-  if (index >= type_tags_.size()) return std::nullopt;
+  if (index >= type_tags().size()) return std::nullopt;
   ArgumentIterator it = arguments().begin();
   for (std::size_t i = 0; i < index; ++i) ++it;
   return *it;
@@ -220,8 +291,15 @@ BundleElementIterator& BundleElementIterator::operator++() {
 }
 
 Result<Packet> parse_packet(std::string_view bytes, const ParseOptions& options) {
-  const int max_depth = std::clamp(options.max_bundle_depth, 1, kMaxBundleDepthLimit);
-  return detail::PacketAccess::parse(bytes, 0, 0, max_depth);
+  detail::PacketAccess parser{std::clamp(options.max_bundle_depth, 1, kMaxBundleDepthLimit)};
+  // One result object, filled in place and returned without a copy.
+  Result<Packet> result{Packet()};
+  if (bytes.size() > UINT32_MAX) {
+    result = Error{"packet larger than 4 GiB", 0};
+  } else if (!parser.top_level(bytes, &*result)) {
+    result = parser.error;
+  }
+  return result;
 }
 
 }  // namespace oscbridge::osc

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <optional>
 #include <string_view>
@@ -31,21 +32,28 @@ class Message {
  public:
   Message() = default;  // an empty view with no address and no arguments
 
-  std::string_view address() const { return address_; }
+  std::string_view address() const { return std::string_view(data_, address_length_); }
   // Type tags without the leading ','; empty when the message has no arguments or when the
   // type-tag string is absent (OSC 1.0 allows that; such a message has no arguments).
-  std::string_view type_tags() const { return type_tags_; }
+  std::string_view type_tags() const {
+    return has_type_tag_string_ ? std::string_view(data_ + tags_pos_ + 1, tags_length_)
+                                : std::string_view{};
+  }
   bool has_type_tag_string() const { return has_type_tag_string_; }
   // Argument bytes after the type-tag string. With no type-tag string, whatever followed the
   // address (uninterpreted).
-  std::string_view argument_data() const { return argument_data_; }
+  std::string_view argument_data() const {
+    return std::string_view(data_ + data_pos_, size_ - data_pos_);
+  }
   // Everything after the address: type-tag string and argument data, as rewrite_address copies it.
-  std::string_view after_address() const { return after_address_; }
+  std::string_view after_address() const {
+    return std::string_view(data_ + tags_pos_, size_ - tags_pos_);
+  }
   // The whole encoded message.
-  std::string_view bytes() const { return bytes_; }
+  std::string_view bytes() const { return std::string_view(data_, size_); }
 
   // One Argument per type tag, '[' and ']' included, in order.
-  ArgumentRange arguments() const { return ArgumentRange(type_tags_, argument_data_); }
+  ArgumentRange arguments() const { return ArgumentRange(type_tags(), argument_data()); }
   // The argument at type-tag position `index` (brackets count), or nullopt past the end.
   // Walks from the first argument: O(index).
   std::optional<Argument> argument(std::size_t index) const;
@@ -53,11 +61,14 @@ class Message {
  private:
   friend struct detail::PacketAccess;
 
-  std::string_view bytes_;
-  std::string_view address_;
-  std::string_view type_tags_;
-  std::string_view after_address_;
-  std::string_view argument_data_;
+  // Offsets rather than views keep a Packet small enough to fill and copy in a few moves: the
+  // parser returns one per datagram. A packet is at most 4 GiB (parse_packet refuses more).
+  const char* data_ = nullptr;
+  std::uint32_t size_ = 0;
+  std::uint32_t address_length_ = 0;
+  std::uint32_t tags_pos_ = 0;     // offset of the ',' (or of the data when there is none)
+  std::uint32_t tags_length_ = 0;  // tags after the ','; 0 when there is no type-tag string
+  std::uint32_t data_pos_ = 0;     // offset of the argument data
   bool has_type_tag_string_ = false;
 };
 
@@ -113,14 +124,17 @@ class Bundle {
 
   TimeTag time() const { return time_; }
   // Each element is itself a packet view (message or nested bundle), already validated.
-  BundleElementRange elements() const { return BundleElementRange(elements_); }
-  std::string_view bytes() const { return bytes_; }
+  BundleElementRange elements() const {
+    return BundleElementRange(size_ < 16 ? std::string_view{}
+                                         : std::string_view(data_ + 16, size_ - 16));
+  }
+  std::string_view bytes() const { return std::string_view(data_, size_); }
 
  private:
   friend struct detail::PacketAccess;
 
-  std::string_view bytes_;
-  std::string_view elements_;
+  const char* data_ = nullptr;
+  std::uint32_t size_ = 0;
   TimeTag time_;
 };
 
