@@ -25,10 +25,17 @@ std::size_t UdpEndpoint::PeerKeyHash::operator()(const PeerKey& key) const {
 }
 
 UdpEndpoint::UdpEndpoint(const config::Endpoint& settings, EndpointContext& context)
-    : Endpoint(settings, context) {}
+    : Endpoint(settings, context), batch_bytes_(kBatchBytes) {
+  batch_.reserve(kBatchDatagrams);
+  batch_view_.reserve(kBatchDatagrams);
+}
 
 UdpEndpoint::~UdpEndpoint() {
-  if (server_) server_->close();
+  flush_handle_->endpoint = nullptr;  // a flush deferred to the end of this round finds nobody
+  if (server_) {
+    flush_batch();
+    server_->close();
+  }
 }
 
 std::uint16_t UdpEndpoint::listen_port() const {
@@ -118,13 +125,52 @@ void UdpEndpoint::remember_peer(const sockaddr_storage& source) {
 }
 
 void UdpEndpoint::send_to(const sockaddr_storage& destination, std::string_view packet) {
-  auto result = server_->send_to(destination, packet);
-  if (result.success) {
-    ++counters_.sent;
-  } else {
-    drop(DropReason::send_failed,
-         "to " + socket::format_address(destination) + ": " + result.error);
+  if (packet.size() > kBatchBytes) {
+    auto result = server_->send_to(destination, packet);
+    if (result.success) {
+      ++counters_.sent;
+    } else {
+      drop(DropReason::send_failed,
+           "to " + socket::format_address(destination) + ": " + result.error);
+    }
+    return;
   }
+  if (batch_.size() == kBatchDatagrams || batch_used_ + packet.size() > kBatchBytes) flush_batch();
+  std::copy(packet.begin(), packet.end(), batch_bytes_.begin() + batch_used_);
+  batch_.push_back(Queued{destination, batch_used_, packet.size()});
+  batch_used_ += packet.size();
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    context_.loop.defer([handle = flush_handle_] {
+      if (handle->endpoint != nullptr) handle->endpoint->flush_batch();
+    });
+  }
+}
+
+void UdpEndpoint::flush_batch() {
+  flush_scheduled_ = false;
+  if (batch_.empty()) return;
+  batch_view_.clear();
+  for (const auto& queued : batch_) {
+    batch_view_.push_back(
+        {&queued.destination, std::string_view(batch_bytes_.data() + queued.offset, queued.size)});
+  }
+  std::size_t next = 0;
+  std::size_t failed = 0;
+  while (next < batch_view_.size()) {
+    std::string error;
+    next += server_->send_many(batch_view_.data() + next, batch_view_.size() - next, error);
+    if (next < batch_view_.size()) {
+      // sendmmsg stopped at the datagram at `next`: count it and go on with the rest.
+      drop(DropReason::send_failed,
+           "to " + socket::format_address(batch_[next].destination) + ": " + error);
+      ++failed;
+      ++next;
+    }
+  }
+  counters_.sent += batch_view_.size() - failed;
+  batch_.clear();
+  batch_used_ = 0;
 }
 
 void UdpEndpoint::send(std::string_view packet) {

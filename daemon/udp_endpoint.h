@@ -45,12 +45,35 @@ class UdpEndpoint final : public Endpoint {
   void on_datagram(socket::SocketClient& peer, std::string_view datagram);
   bool allowed(const sockaddr_storage& source) const;
   void remember_peer(const sockaddr_storage& source);
+  // Queues a datagram for the batch sent with one sendmmsg when the loop's round ends.
   void send_to(const sockaddr_storage& destination, std::string_view packet);
+  void flush_batch();
 
   std::unique_ptr<socket::SocketServer> server_;
   std::vector<sockaddr_storage> destinations_;  // when listening: sent from the listen port
   std::vector<std::unique_ptr<socket::SocketClient>> senders_;  // when not listening
   std::unordered_map<PeerKey, Peer, PeerKeyHash> reply_peers_;
+
+  // Datagrams routed during one loop round, sent together (DESIGN.md: sendmmsg under load).
+  // Destinations are copied too, since a reply peer may be forgotten before the flush.
+  struct Queued {
+    sockaddr_storage destination;
+    std::size_t offset;
+    std::size_t size;
+  };
+  static constexpr std::size_t kBatchBytes = 256 * 1024;
+  static constexpr std::size_t kBatchDatagrams = 64;
+  std::vector<char> batch_bytes_;
+  std::vector<Queued> batch_;
+  std::vector<socket::SocketServer::Datagram> batch_view_;
+  std::size_t batch_used_ = 0;
+  bool flush_scheduled_ = false;
+  // What a deferred flush holds: cleared when this endpoint goes before the round ends.
+  // (A shared_ptr alone fits std::function's inline storage: no allocation per round.)
+  struct FlushHandle {
+    UdpEndpoint* endpoint;
+  };
+  std::shared_ptr<FlushHandle> flush_handle_ = std::make_shared<FlushHandle>(FlushHandle{this});
 };
 
 }  // namespace oscbridge::daemon

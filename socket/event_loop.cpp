@@ -45,6 +45,8 @@ struct EventLoop::State {
   // Watches removed during a dispatch round stay alive until the round ends, because
   // epoll may already have returned events that point at them.
   std::vector<std::unique_ptr<Watch>> retired;
+  std::vector<Task> deferred;
+  std::vector<Task> deferred_running;
   std::map<std::pair<Clock::time_point, TimerId>, Task> timers;
   std::unordered_map<TimerId, Clock::time_point> timer_due;
   TimerId next_timer_id = 1;
@@ -70,6 +72,15 @@ struct EventLoop::State {
       auto node = timers.extract(timers.begin());
       timer_due.erase(node.key().second);
       node.mapped()();
+    }
+  }
+
+  void run_deferred() {
+    // Swapped out (capacity kept) so that a deferred task may defer another one.
+    while (!deferred.empty()) {
+      deferred_running.swap(deferred);
+      for (auto& task : deferred_running) task();
+      deferred_running.clear();
     }
   }
 
@@ -106,8 +117,10 @@ struct EventLoop::State {
         if (watch->active) watch->handler(events[i].events);
       }
       retired.clear();
+      run_deferred();
       run_due_timers();
       keep_running = run_tasks();
+      run_deferred();
     }
     // Tasks posted before stop() still run, so run_sync() callers are never stranded.
     run_tasks();
@@ -224,6 +237,10 @@ void EventLoop::unwatch(int fd) {
   found->second->active = false;
   state_->retired.push_back(std::move(found->second));
   state_->watches.erase(found);
+}
+
+void EventLoop::defer(Task task) {
+  state_->deferred.push_back(std::move(task));
 }
 
 EventLoop::TimerId EventLoop::run_after(std::int64_t delay_ms, Task task) {

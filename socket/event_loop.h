@@ -48,6 +48,10 @@ class EventLoop {
   void modify(int fd, std::uint32_t epoll_events);
   void unwatch(int fd);
 
+  // Loop thread only. Runs task once the I/O handlers of the current round have run, before
+  // the loop sleeps again: the place to flush work batched across one round (sendmmsg).
+  void defer(Task task);
+
   // Loop thread only. One-shot timers; cancel() of a fired or unknown id is a no-op.
   TimerId run_after(std::int64_t delay_ms, Task task);
   void cancel(TimerId id);

@@ -329,6 +329,44 @@ int address_family(const SocketServer& server) {
   return const_cast<SocketServer&>(server).impl().local.storage.ss_family;
 }
 
+std::size_t SocketServer::send_many(const Datagram* datagrams, std::size_t count,
+                                    std::string& error) {
+  if (!is_open()) throw SocketClosedError();
+  if (impl_->protocol != Protocol::udp) {
+    error = "send_many is only available on UDP servers";
+    return 0;
+  }
+  constexpr std::size_t kBatch = 64;
+  std::array<mmsghdr, kBatch> headers;
+  std::array<iovec, kBatch> vectors;
+  std::size_t sent = 0;
+  while (sent < count) {
+    std::size_t batch = std::min(kBatch, count - sent);
+    for (std::size_t i = 0; i < batch; ++i) {
+      const Datagram& datagram = datagrams[sent + i];
+      vectors[i] = {const_cast<char*>(datagram.bytes.data()), datagram.bytes.size()};
+      headers[i] = {};
+      headers[i].msg_hdr.msg_name = const_cast<sockaddr_storage*>(datagram.destination);
+      headers[i].msg_hdr.msg_namelen = sockaddr_length(*datagram.destination);
+      headers[i].msg_hdr.msg_iov = &vectors[i];
+      headers[i].msg_hdr.msg_iovlen = 1;
+    }
+    int done = ::sendmmsg(impl_->fd, headers.data(), static_cast<unsigned>(batch),
+                          MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (done < 0) {
+      if (errno == EINTR) continue;
+      error = system_message(errno);
+      return sent;
+    }
+    sent += static_cast<std::size_t>(done);
+    if (static_cast<std::size_t>(done) < batch) {
+      // sendmmsg stops at the first datagram that fails; ask again to learn why.
+      continue;
+    }
+  }
+  return sent;
+}
+
 void SocketServer::set_send_queue_limit(std::size_t bytes) {
   impl_->send_queue_limit = bytes;
 }

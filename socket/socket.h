@@ -194,6 +194,15 @@ class SocketServer {
   // thread; never blocks (a full socket buffer fails with the system's message).
   SendResult send_to(const sockaddr_storage& destination, std::string_view message);
 
+  // Extension (UDP): sends several datagrams in one system call (sendmmsg), each to its own
+  // destination. Returns how many went out; on a failure error tells why the first one
+  // that did not go failed. Loop thread or any thread; never blocks.
+  struct Datagram {
+    const sockaddr_storage* destination;
+    std::string_view bytes;
+  };
+  std::size_t send_many(const Datagram* datagrams, std::size_t count, std::string& error);
+
   // Extension (TCP): how much output each accepted connection may queue (default 1 MiB);
   // applies to connections accepted afterwards.
   void set_send_queue_limit(std::size_t bytes);
