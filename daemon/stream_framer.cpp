@@ -23,6 +23,11 @@ bool StreamFramer::has_partial_frame() const {
   return std::visit([](const auto& decoder) { return decoder.has_partial_frame(); }, decoder_);
 }
 
+DropReason StreamFramer::drop_reason(const osc::Error& error) {
+  return error.reason.find("maximum frame size") != std::string_view::npos ? DropReason::too_large
+                                                                           : DropReason::malformed;
+}
+
 void StreamFramer::encode(config::Framing framing, std::string_view packet, std::string& out) {
   if (framing == config::Framing::length) {
     auto header = osc::length_prefix_header(static_cast<std::uint32_t>(packet.size()));

@@ -107,11 +107,7 @@ void TcpClientEndpoint::on_ready(std::uint32_t events) {
   }
   bool usable = framer_->feed(
       *data, [&](std::string_view packet) { deliver(packet); },
-      [&](std::string_view reason) {
-        drop(reason.find("large") != std::string_view::npos ? DropReason::too_large
-                                                            : DropReason::malformed,
-             std::string(reason));
-      });
+      [&](DropReason reason, std::string_view detail) { drop(reason, detail); });
   if (!client_) return;  // a routed send found the connection broken
   if (!usable) return disconnect("stream framing lost");
   idle_->update(framer_->has_partial_frame(), [this] {

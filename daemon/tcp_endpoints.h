@@ -29,12 +29,16 @@ class StreamFramer {
   StreamFramer(const StreamFramer&) = delete;
   StreamFramer& operator=(const StreamFramer&) = delete;
 
-  // Calls on_packet for each whole frame and on_drop(reason, detail) for each refused one.
+  // Calls on_packet for each whole frame and on_drop(DropReason, detail) for each refused one.
   // Returns false when the stream cannot be decoded any further (close the connection).
   template <class OnPacket, class OnDrop>
   bool feed(std::string_view chunk, OnPacket&& on_packet, OnDrop&& on_drop);
 
   bool has_partial_frame() const;
+
+  // too_large for a frame over max_frame (both deframers say "maximum frame size"), so the
+  // counters point at the setting to raise; malformed for anything else.
+  static DropReason drop_reason(const osc::Error& error);
 
   // Encodes packet as one frame into out (reused, so steady-state framing allocates nothing).
   static void encode(config::Framing framing, std::string_view packet, std::string& out);
@@ -127,7 +131,7 @@ class TcpClientEndpoint final : public Endpoint {
 
 template <class OnPacket, class OnDrop>
 bool StreamFramer::feed(std::string_view chunk, OnPacket&& on_packet, OnDrop&& on_drop) {
-  auto on_error = [&](const osc::Error& error) { on_drop(error.reason); };
+  auto on_error = [&](const osc::Error& error) { on_drop(drop_reason(error), error.reason); };
   std::visit([&](auto& decoder) { decoder.feed(chunk, on_packet, on_error); }, decoder_);
   auto* length = std::get_if<osc::LengthPrefixDecoder>(&decoder_);
   return length == nullptr || !length->unusable();  // SLIP always resynchronises

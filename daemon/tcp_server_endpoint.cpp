@@ -51,10 +51,8 @@ void TcpServerEndpoint::on_bytes(socket::SocketClient& client, std::string_view 
   Connection& connection = *found->second;
   bool usable = connection.framer.feed(
       bytes, [&](std::string_view packet) { deliver(packet); },
-      [&](std::string_view reason) {
-        drop(reason.find("large") != std::string_view::npos ? DropReason::too_large
-                                                            : DropReason::malformed,
-             std::string(reason) + " from " + client.peer_address());
+      [&](DropReason reason, std::string_view detail) {
+        drop(reason, std::string(detail) + " from " + client.peer_address());
       });
   // deliver() may have led to this client being closed; it is still alive until
   // socket_closed, which arrives on a later turn of the loop.

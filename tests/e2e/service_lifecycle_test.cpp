@@ -1,0 +1,200 @@
+// The daemon as a service: how it stops (SIGTERM, SIGINT), how it refuses to start (bad file,
+// port in use), `oscbridge validate`, and the sd_notify conversation with a real
+// NOTIFY_SOCKET: READY after bind, watchdog pings, RELOADING/READY around a reload, STOPPING.
+#include <cstdlib>
+
+#include "tests/e2e/tcp_helpers.h"
+
+namespace oscbridge::e2e {
+namespace {
+
+std::string forward_yaml(std::uint16_t listen_port, std::uint16_t send_port) {
+  return "endpoints:\n"
+         "  surface: { protocol: udp, listen: 127.0.0.1:" +
+         std::to_string(listen_port) +
+         " }\n"
+         "  desk: { protocol: udp, send: 127.0.0.1:" +
+         std::to_string(send_port) +
+         " }\n"
+         "routes:\n"
+         "  - { name: forward, from: surface, to: desk }\n";
+}
+
+// An invalid file with two errors in different places.
+const std::string kBrokenYaml =
+    "endpoints:\n"
+    "  surface: { protocol: udp, listen: 127.0.0.1:99999 }\n"
+    "routes:\n"
+    "  - from: surface\n"
+    "    to: nowhere\n";
+
+void expect_stops_cleanly_on(int signal_number, const char* signal_name) {
+  auto udp_port = free_port();
+  LoPeer desk(free_port());
+  ASSERT_TRUE(desk.ok());
+  Daemon daemon(forward_yaml(udp_port, desk.port()));
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  LoMessage hello("/hello");
+  hello.i(1);
+  ASSERT_TRUE(hello.send_udp(udp_port));
+  ASSERT_EQ(desk.wait_for(1).size(), 1u) << daemon.log();
+
+  EXPECT_EQ(daemon.stop(signal_number), 0) << daemon.log();
+  const std::string& log = daemon.log();
+  EXPECT_NE(log.find(std::string("received ") + signal_name), std::string::npos) << log;
+  EXPECT_NE(log.find("endpoint surface: received 1, sent 0, dropped 0"), std::string::npos) << log;
+  EXPECT_NE(log.find("endpoint desk: received 0, sent 1, dropped 0"), std::string::npos) << log;
+  EXPECT_NE(log.find("route forward: matched 1, sent 1, dropped 0"), std::string::npos) << log;
+}
+
+TEST(ServiceLifecycleTest, SigtermExitsZeroAndLogsTheCounters) {
+  expect_stops_cleanly_on(SIGTERM, "SIGTERM");
+}
+
+TEST(ServiceLifecycleTest, SigintExitsZeroAndLogsTheCounters) {
+  expect_stops_cleanly_on(SIGINT, "SIGINT");
+}
+
+TEST(ServiceLifecycleTest, ValidatePrintsASummaryOrEveryErrorWithItsPosition) {
+  TempDir dir;
+  const std::string good = dir.file("good.yaml");
+  write_file(good, forward_yaml(free_port(), free_port()));
+  test::ChildProcess ok({OSCBRIDGE_BINARY, "validate", good});
+  EXPECT_EQ(ok.wait_exit(), 0) << ok.output();
+  EXPECT_EQ(ok.output(), good + ": OK, 2 endpoints (2 udp), 1 route\n");
+
+  const std::string bad = dir.file("bad.yaml");
+  write_file(bad, kBrokenYaml);
+  test::ChildProcess refused({OSCBRIDGE_BINARY, "validate", bad});
+  EXPECT_EQ(refused.wait_exit(), 1) << refused.output();
+  for (const char* needle : {"127.0.0.1:99999", "nowhere"}) {
+    EXPECT_NE(refused.output().find(bad + ":" + position_of(kBrokenYaml, needle) + ": "),
+              std::string::npos)
+        << "no FILE:LINE:COL error for " << needle << ":\n"
+        << refused.output();
+  }
+}
+
+TEST(ServiceLifecycleTest, RunWithAnInvalidFileExitsOneWithoutStarting) {
+  TempDir dir;
+  const std::string bad = dir.file("bad.yaml");
+  write_file(bad, kBrokenYaml);
+  test::ChildProcess run({OSCBRIDGE_BINARY, "run", "-c", bad});
+  EXPECT_EQ(run.wait_exit(), 1) << run.output();
+  const std::string& log = run.output();
+  EXPECT_NE(log.find(bad + ":" + position_of(kBrokenYaml, "nowhere") + ": "), std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("listening on"), std::string::npos) << "opened an endpoint\n" << log;
+  EXPECT_EQ(log.find("ready: "), std::string::npos) << log;
+}
+
+TEST(ServiceLifecycleTest, RunWithAPortInUseExitsOneSayingWhich) {
+  auto tcp_port = free_port(SOCK_STREAM);
+  auto [holder, error] = socket::create_server("127.0.0.1", tcp_port, socket::Protocol::tcp);
+  ASSERT_TRUE(holder) << error;
+  TempDir dir;
+  const std::string path = dir.file("oscbridge.yaml");
+  write_file(path,
+             "endpoints:\n"
+             "  surface: { protocol: udp, listen: 127.0.0.1:" +
+                 std::to_string(free_port()) +
+                 " }\n"
+                 "  eos: { protocol: tcp, listen: 127.0.0.1:" +
+                 std::to_string(tcp_port) +
+                 " }\n"
+                 "routes:\n"
+                 "  - { from: surface, to: eos }\n");
+  test::ChildProcess run({OSCBRIDGE_BINARY, "run", "-c", path});
+  EXPECT_EQ(run.wait_exit(), 1) << run.output();
+  const std::string& log = run.output();
+  EXPECT_NE(log.find("eos: cannot listen on 127.0.0.1:" + std::to_string(tcp_port) +
+                     ": Address already in use"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("ready: "), std::string::npos) << log;
+}
+
+TEST(ServiceLifecycleTest, NotifiesSystemdOfEachState) {
+  // The child inherits this process's environment; a watchdog meant for the test runner
+  // (WATCHDOG_PID) or its own NOTIFY_SOCKET must not leak into the daemon.
+  ::unsetenv("NOTIFY_SOCKET");
+  ::unsetenv("WATCHDOG_PID");
+  ::unsetenv("WATCHDOG_USEC");
+  TempDir dir;
+  NotifySocket systemd(dir.file("notify"));
+  ASSERT_TRUE(systemd.ok());
+  auto udp_port = free_port();
+  auto tcp_port = free_port(SOCK_STREAM);
+  LoPeer desk(free_port());
+  ASSERT_TRUE(desk.ok());
+  // WATCHDOG_PID is left out: the harness cannot know the child's pid before it starts, and
+  // sd_watchdog_enabled() accepts a missing WATCHDOG_PID as "meant for this process".
+  const std::string yaml =
+      "endpoints:\n"
+      "  surface: { protocol: udp, listen: 127.0.0.1:" +
+      std::to_string(udp_port) +
+      " }\n"
+      "  eos: { protocol: tcp, listen: 127.0.0.1:" +
+      std::to_string(tcp_port) +
+      " }\n"
+      "  desk: { protocol: udp, send: 127.0.0.1:" +
+      std::to_string(desk.port()) +
+      " }\n"
+      "routes:\n"
+      "  - { from: surface, to: [eos, desk] }\n";
+  Daemon daemon(yaml, {"NOTIFY_SOCKET=" + systemd.path(), "WATCHDOG_USEC=200000"});
+
+  auto ready = systemd.next_state(5000);
+  ASSERT_TRUE(ready) << daemon.log();
+  EXPECT_EQ(*ready, "READY=1\nSTATUS=3 endpoints (2 udp, 1 tcp), 1 route");
+  // READY must mean bound: traffic sent the moment it arrives is served.
+  StreamPeer client(tcp_port, Framing::slip);
+  ASSERT_TRUE(client.ok()) << "tcp listen socket not ready at READY=1: " << client.error();
+  LoMessage hello("/hello");
+  hello.i(1);
+  ASSERT_TRUE(hello.send_udp(udp_port));
+  ASSERT_EQ(desk.wait_for(1).size(), 1u) << "udp listen socket not ready at READY=1\n"
+                                         << daemon.log();
+
+  // WATCHDOG_USEC=200000: a ping at least every 100 ms, so a second holds several.
+  int pings = 0;
+  auto window = deadline_after(1000);
+  while (ms_left(window) > 0) {
+    auto message = systemd.next(ms_left(window));
+    if (!message) break;
+    EXPECT_EQ(*message, "WATCHDOG=1");
+    pings += *message == "WATCHDOG=1";
+  }
+  EXPECT_GE(pings, 3) << daemon.log();
+
+  daemon.signal(SIGHUP);
+  auto reloading = systemd.next_state(5000);
+  ASSERT_TRUE(reloading) << daemon.log();
+  EXPECT_EQ(reloading->rfind("RELOADING=1", 0), 0u) << *reloading;
+  auto reloaded = systemd.next_state(5000);
+  ASSERT_TRUE(reloaded) << daemon.log();
+  EXPECT_EQ(*reloaded, "READY=1\nSTATUS=3 endpoints (2 udp, 1 tcp), 1 route");
+
+  // A failed reload: still READY (the old configuration runs), and STATUS says why.
+  write_file(daemon.config_path(), yaml + "  - { from: surface, to: nowhere }\n");
+  daemon.signal(SIGHUP);
+  reloading = systemd.next_state(5000);
+  ASSERT_TRUE(reloading) << daemon.log();
+  EXPECT_EQ(reloading->rfind("RELOADING=1", 0), 0u) << *reloading;
+  reloaded = systemd.next_state(5000);
+  ASSERT_TRUE(reloaded) << daemon.log();
+  EXPECT_EQ(reloaded->rfind("READY=1\nSTATUS=reload failed", 0), 0u) << *reloaded;
+  EXPECT_NE(reloaded->find(daemon.config_path() + ":"), std::string::npos) << *reloaded;
+  EXPECT_NE(reloaded->find("unknown endpoint 'nowhere'"), std::string::npos) << *reloaded;
+
+  daemon.signal(SIGTERM);
+  auto stopping = systemd.next_state(5000);
+  ASSERT_TRUE(stopping) << daemon.log();
+  EXPECT_EQ(*stopping, "STOPPING=1");
+  EXPECT_EQ(daemon.stop(SIGTERM), 0) << daemon.log();
+  EXPECT_NE(daemon.log().find("systemd watchdog: pinging every 100 ms"), std::string::npos)
+      << daemon.log();
+}
+
+}  // namespace
+}  // namespace oscbridge::e2e

@@ -1,0 +1,144 @@
+// TCP `listen:` endpoints of the real daemon, against clients that control every byte (our
+// socket layer) and liblo: SLIP framing out to every connected client, length-prefixed frames
+// in whatever pieces TCP delivers them, and a bad length that costs only its own connection.
+#include "tests/e2e/tcp_helpers.h"
+
+namespace oscbridge::e2e {
+namespace {
+
+std::string port_text(std::uint16_t port) {
+  return std::to_string(port);
+}
+
+TEST(TcpListenTest, UdpMessageReachesEverySlipClientDoubleEndFramed) {
+  auto udp_port = free_port();
+  auto tcp_port = free_port(SOCK_STREAM);
+  Daemon daemon(
+      "endpoints:\n"
+      "  surface: { protocol: udp, listen: 127.0.0.1:" +
+      port_text(udp_port) +
+      " }\n"
+      "  eos: { protocol: tcp, listen: 127.0.0.1:" +
+      port_text(tcp_port) +
+      ", framing: slip }\n"
+      "routes:\n"
+      "  - { from: surface, to: eos }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+
+  StreamPeer first(tcp_port, Framing::slip);
+  ASSERT_TRUE(first.ok()) << first.error();
+  ASSERT_TRUE(daemon.wait_log(first.connected_log("eos"))) << daemon.log();
+
+  // 192 and 219 end in the bytes SLIP must escape (END 0xC0, ESC 0xDB).
+  LoMessage fader("/eos/chan/1");
+  fader.i(192).i(219).f(0.5f).s("level");
+  ASSERT_TRUE(fader.send_udp(udp_port));
+  ASSERT_EQ(first.wait_frames(1).size(), 1u) << daemon.log();
+  EXPECT_EQ(first.raw(), reference_slip(fader.bytes()))
+      << "expected END, the escaped packet, END (OSC 1.1 double-END framing)";
+  auto decoded = lo_decode(first.frames()[0]);
+  ASSERT_TRUE(decoded) << "liblo cannot parse the deframed packet";
+  EXPECT_EQ(decoded->address, "/eos/chan/1");
+  EXPECT_EQ(decoded->args, (std::vector<std::string>{"i:192", "i:219", "f:0.5", "s:level"}));
+
+  StreamPeer second(tcp_port, Framing::slip);
+  ASSERT_TRUE(second.ok()) << second.error();
+  ASSERT_TRUE(daemon.wait_log(second.connected_log("eos"))) << daemon.log();
+  LoMessage go("/eos/go");
+  go.i(2);
+  ASSERT_TRUE(go.send_udp(udp_port));
+  ASSERT_EQ(first.wait_frames(2).size(), 2u) << daemon.log();
+  ASSERT_EQ(second.wait_frames(1).size(), 1u) << daemon.log();
+  EXPECT_EQ(first.raw(), reference_slip(fader.bytes()) + reference_slip(go.bytes()));
+  EXPECT_EQ(second.raw(), reference_slip(go.bytes()))
+      << "a client gets what is routed after it connected, and nothing older";
+
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  EXPECT_NE(daemon.log().find("endpoint eos: received 0, sent 3, dropped 0"), std::string::npos)
+      << "one send per connected client: " << daemon.log();
+}
+
+TEST(TcpListenTest, LengthPrefixedFramesReachUdpWhateverTheReadBoundaries) {
+  auto tcp_port = free_port(SOCK_STREAM);
+  LoPeer desk(free_port());
+  ASSERT_TRUE(desk.ok());
+  Daemon daemon(
+      "endpoints:\n"
+      "  eos: { protocol: tcp, listen: 127.0.0.1:" +
+      port_text(tcp_port) +
+      ", framing: length, max_frame: 256 }\n"
+      "  desk: { protocol: udp, send: 127.0.0.1:" +
+      port_text(desk.port()) +
+      " }\n"
+      "routes:\n"
+      "  - { from: eos, to: desk }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  StreamPeer client(tcp_port, Framing::length);
+  ASSERT_TRUE(client.ok()) << client.error();
+  ASSERT_TRUE(daemon.wait_log(client.connected_log("eos"))) << daemon.log();
+
+  // Three frames in one write.
+  LoMessage one("/batch/1"), two("/batch/2"), three("/batch/3");
+  one.i(1);
+  two.f(2.5f);
+  three.s("three");
+  ASSERT_TRUE(client.send(reference_length_frame(one.bytes()) +
+                          reference_length_frame(two.bytes()) +
+                          reference_length_frame(three.bytes())));
+  ASSERT_EQ(desk.wait_for(3).size(), 3u) << daemon.log();
+  EXPECT_EQ(desk.received()[0].address, "/batch/1");
+  EXPECT_EQ(desk.received()[0].args, std::vector<std::string>{"i:1"});
+  EXPECT_EQ(desk.received()[1].address, "/batch/2");
+  EXPECT_EQ(desk.received()[1].args, std::vector<std::string>{"f:2.5"});
+  EXPECT_EQ(desk.received()[2].address, "/batch/3");
+  EXPECT_EQ(desk.received()[2].args, std::vector<std::string>{"s:three"});
+
+  // One frame in three writes: half the header, then half the body, then the rest. The
+  // pauses give the daemon time to read each piece alone (our client sets TCP_NODELAY), and
+  // nothing may come out of a partial frame.
+  LoMessage split("/split");
+  split.f(0.25f).s("halves");
+  std::string frame = reference_length_frame(split.bytes());
+  std::size_t body_half = 4 + (frame.size() - 4) / 2;
+  ASSERT_TRUE(client.send(frame.substr(0, 2)));
+  EXPECT_EQ(desk.serve_for(100).size(), 3u) << "a partial header was routed";
+  ASSERT_TRUE(client.send(frame.substr(2, body_half - 2)));
+  EXPECT_EQ(desk.serve_for(100).size(), 3u) << "a partial frame was routed";
+  ASSERT_TRUE(client.send(frame.substr(body_half)));
+  ASSERT_EQ(desk.wait_for(4).size(), 4u) << daemon.log();
+  EXPECT_EQ(desk.received()[3].address, "/split");
+  EXPECT_EQ(desk.received()[3].args, (std::vector<std::string>{"f:0.25", "s:halves"}));
+
+  // liblo over TCP frames with the OSC 1.0 length prefix unless told to use SLIP.
+  lo_address lo_client =
+      lo_address_new_with_proto(LO_TCP, "127.0.0.1", port_text(tcp_port).c_str());
+  ASSERT_GT(lo_send(lo_client, "/liblo/tcp", "i", 42), 0) << lo_address_errstr(lo_client);
+  ASSERT_EQ(desk.wait_for(5).size(), 5u) << daemon.log();
+  EXPECT_EQ(desk.received()[4].address, "/liblo/tcp");
+  EXPECT_EQ(desk.received()[4].args, std::vector<std::string>{"i:42"});
+  lo_address_free(lo_client);
+
+  // A length over max_frame makes the rest of that stream meaningless: only that client goes.
+  StreamPeer liar(tcp_port, Framing::length);
+  ASSERT_TRUE(liar.ok()) << liar.error();
+  ASSERT_TRUE(daemon.wait_log(liar.connected_log("eos"))) << daemon.log();
+  ASSERT_TRUE(liar.send(std::string("\0\0\x03\xE8", 4) + std::string(64, 'x')));  // 1000 bytes
+  EXPECT_TRUE(liar.wait_closed()) << "the daemon kept a connection whose framing is lost\n"
+                                  << daemon.log();
+  EXPECT_TRUE(daemon.wait_log(regex_escape(liar.disconnected_log("eos")))) << daemon.log();
+
+  LoMessage after("/after");
+  after.i(7);
+  ASSERT_TRUE(client.send(reference_length_frame(after.bytes())));
+  ASSERT_EQ(desk.wait_for(6).size(), 6u) << "the other client lost service\n" << daemon.log();
+  EXPECT_EQ(desk.received()[5].address, "/after");
+
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  EXPECT_TRUE(
+      std::regex_search(daemon.log(), std::regex("endpoint eos: received 6, sent 0, dropped 1 "
+                                                 "\\(too_large 1\\)")))
+      << "the refused frame is counted as too large: " << daemon.log();
+}
+
+}  // namespace
+}  // namespace oscbridge::e2e
