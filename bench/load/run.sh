@@ -27,7 +27,13 @@ for tool in "$load" "$forwarder"; do
 done
 
 workdir=$(mktemp -d)
-trap 'stop_all_routers; rm -rf "$workdir"' EXIT
+load_pid=
+cleanup() {
+  [[ -z $load_pid ]] || kill "$load_pid" 2>/dev/null || true
+  stop_all_routers
+  rm -rf "$workdir"
+}
+trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 ticks_per_second=$(getconf CLK_TCK)
@@ -58,13 +64,18 @@ measure() {
     --routes "$routes" --rate 1000 --duration 0.5 --drain-ms 500 >/dev/null 2>&1 || true
   for rate in $rates; do
     before=$(cpu_ticks "$pid")
-    summary=$("$load" run --target "127.0.0.1:$router_port" --listen "127.0.0.1:$receiver_port" \
+    # In the background so that a TERM or INT reaches the trap at once.
+    "$load" run --target "127.0.0.1:$router_port" --listen "127.0.0.1:$receiver_port" \
       --routes "$routes" --rate "$rate" --duration "$seconds" --drain-ms "$drain_ms" \
-      2>"$workdir/load.err") || {
+      >"$workdir/summary" 2>"$workdir/load.err" &
+    load_pid=$!
+    wait "$load_pid" || {
       echo "oscbridge-load failed against $name at $rate msg/s:" >&2
       cat "$workdir/load.err" >&2
       return 1
     }
+    load_pid=
+    summary=$(<"$workdir/summary")
     kill -0 "$pid" 2>/dev/null || { echo "$name died at $rate msg/s" >&2; return 1; }
     after=$(cpu_ticks "$pid")
     received=$(value received "$summary")
