@@ -1,5 +1,6 @@
 #include "config/load.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <array>
@@ -65,6 +66,63 @@ void read_log(const Entry& entry, Config& config, Diagnostics& diagnostics) {
                                          detail::did_you_mean(*text, kLevels));
 }
 
+// Records where each document starts, building nothing.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> marks;
+  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// Whether the last non-blank line of `before` is a '...' document end marker.
+bool ends_document(std::string_view before) {
+  const std::size_t last = before.find_last_not_of(" \t\r\n");
+  if (last == std::string_view::npos) return false;
+  const std::size_t line_start = before.rfind('\n', last);
+  const std::size_t begin = line_start == std::string_view::npos ? 0 : line_start + 1;
+  return before.substr(begin).starts_with("...");
+}
+
+// YAML::Load silently ignores everything after the first document, and yaml-cpp 0.7 also
+// starts a new document at text its top-level mapping cannot take (a line indented less than
+// the first one), so a file is walked here first. YAML::LoadAll cannot do it: it never returns
+// when a document starts with a stray ',' (its parser stops advancing), hence the guard on a
+// document starting where the previous one did. False after reporting a problem.
+bool check_single_document(const std::string& text, Diagnostics& diagnostics) {
+  std::istringstream input(text);
+  YAML::Parser parser(input);
+  DocumentStarts starts;
+  while (starts.marks.size() < 2 && parser.HandleNextDocument(starts)) {
+  }
+  if (starts.marks.size() < 2) return true;
+  const YAML::Mark& first = starts.marks[0];
+  const YAML::Mark& second = starts.marks[1];
+  const Position at = detail::position_of(second);
+  const std::string_view rest = std::string_view(text).substr(static_cast<std::size_t>(second.pos));
+  if (second.pos == first.pos) {
+    diagnostics.error(at, "YAML syntax error: unexpected '" + std::string(rest.substr(0, 1)) + "'");
+  } else if (rest.starts_with("---")) {
+    diagnostics.error(at, "only one YAML document is allowed ('---' starts a second one)");
+  } else if (ends_document(
+                 std::string_view(text).substr(0, static_cast<std::size_t>(second.pos)))) {
+    diagnostics.error(at, "only one YAML document is allowed (the '...' above ends the first one)");
+  } else {
+    diagnostics.error(at, "YAML syntax error: unexpected text after the top-level mapping (is " +
+                              std::string("this line indented less than the first one?)"));
+  }
+  return false;
+}
+
 std::optional<Config> read_document(const YAML::Node& root, Diagnostics& diagnostics) {
   if (!root.IsMap()) {
     diagnostics.error(
@@ -101,14 +159,14 @@ LoadResult load_string(std::string_view yaml, std::string_view file_name) {
   // yaml-cpp reports syntax errors, and may report anything else, by throwing; nothing of it
   // may reach the daemon, whose reload must survive any file.
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
-    if (documents.empty() || documents.front().IsNull()) {
-      diagnostics.error({1, 1}, "the file is empty; expected endpoints and routes");
-    } else if (documents.size() > 1) {
-      diagnostics.error(detail::position_of(documents[1].Mark()),
-                        "only one YAML document is allowed (found a second after '---')");
-    } else {
-      result.config = read_document(documents.front(), diagnostics);
+    const std::string text(yaml);
+    if (check_single_document(text, diagnostics)) {
+      const YAML::Node root = YAML::Load(text);
+      if (root.IsNull()) {
+        diagnostics.error({1, 1}, "the file is empty; expected endpoints and routes");
+      } else {
+        result.config = read_document(root, diagnostics);
+      }
     }
   } catch (const YAML::Exception& e) {
     diagnostics.error(detail::position_of(e.mark),

@@ -30,10 +30,24 @@ TEST(DocumentErrors, EmptyOrNotAMappingOrSeveralDocuments) {
   EXPECT_EQ(error_of("- a\n- b\n"),
             "t.yaml:1:1: expected a mapping with endpoints and routes, got a list");
   EXPECT_EQ(error_of("endpoints:\n  a: { protocol: udp, send: 127.0.0.1:1 }\n---\nroutes: []\n"),
-            "t.yaml:4:1: only one YAML document is allowed (found a second after '---')");
+            "t.yaml:3:1: only one YAML document is allowed ('---' starts a second one)");
+  EXPECT_EQ(error_of("endpoints:\n  a: { protocol: udp, send: 127.0.0.1:1 }\n...\nroutes: []\n"),
+            "t.yaml:4:1: only one YAML document is allowed (the '...' above ends the first one)");
   EXPECT_EQ(error_of("log: { level: info }\n"),
             "t.yaml:1:1: missing 'endpoints': at least one endpoint is needed");
   EXPECT_EQ(error_of("endpoints: {}\n"), "t.yaml:1:12: endpoints: at least one endpoint is needed");
+}
+
+TEST(DocumentErrors, TextYamlCppWouldDropOrHangOn) {
+  // yaml-cpp starts a new document where the top-level mapping ends; YAML::Load would drop it.
+  EXPECT_EQ(error_of("  endpoints:\n    a: { protocol: udp, send: 127.0.0.1:1 }\nroutes: []\n"),
+            "t.yaml:3:1: YAML syntax error: unexpected text after the top-level mapping (is this "
+            "line indented less than the first one?)");
+  // A document starting with ',' makes YAML::LoadAll loop forever.
+  EXPECT_EQ(error_of(", a: 1\n"), "t.yaml:1:1: YAML syntax error: unexpected ','");
+  EXPECT_EQ(error_of("    max_frame: 1\n   , allow: []\n"),
+            "t.yaml:2:4: YAML syntax error: unexpected text after the top-level mapping (is this "
+            "line indented less than the first one?)");
 }
 
 TEST(UnknownKeys, SuggestTheClosestKnownKey) {

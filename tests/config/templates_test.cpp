@@ -176,10 +176,11 @@ TEST(AddressTemplates, PartsAndEscapes) {
 }
 
 TEST(AddressTemplates, DoubleSlashCaptureCounts) {
-  // `//` is a wildcard too, so it records a capture of its own.
-  const Route route = route_of("  - match: //volume\n    to: daw\n    address: /v/{1}\n");
+  // `//` is a wildcard too: it captures the levels it skipped, slashes included ("/a/b").
+  const Route route = route_of("  - match: //volume\n    to: daw\n    address: /v{1}/volume\n");
   ASSERT_TRUE(route.address);
-  EXPECT_EQ(route.address->parts, (std::vector<TemplatePart>{text("/v/"), capture(1)}));
+  EXPECT_EQ(route.address->parts,
+            (std::vector<TemplatePart>{text("/v"), capture(1), text("/volume")}));
 }
 
 TEST(Routes, FromAndToAcceptOneNameOrAList) {
