@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -114,7 +115,11 @@ class Service {
 
   void reload() {
     spdlog::info("reloading");
-    notify("RELOADING=1");
+    // MONOTONIC_USEC lets systemd's Type=notify-reload match this to the SIGHUP it sent.
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    notify("RELOADING=1\nMONOTONIC_USEC=" +
+           std::to_string(std::int64_t{now.tv_sec} * 1'000'000 + now.tv_nsec / 1000));
     auto config = load();
     if (!config) {
       spdlog::error("reload failed; keeping the running configuration");

@@ -83,7 +83,8 @@ void TcpClientEndpoint::disconnect(const std::string& why) {
   watched_fd_ = -1;
   client_.reset();
   idle_.reset();
-  framer_.reset();
+  // framer_ stays: disconnect() can run inside framer_->feed() (a routed packet came back to
+  // this endpoint and its write failed); the next connection replaces it.
   if (!out_.empty()) {
     drop(DropReason::disconnected,
          std::to_string(out_.size() - out_start_) + " queued bytes lost with the connection");

@@ -1,6 +1,8 @@
 // The daemon as a service: how it stops (SIGTERM, SIGINT), how it refuses to start (bad file,
 // port in use), `oscbridge validate`, and the sd_notify conversation with a real
 // NOTIFY_SOCKET: READY after bind, watchdog pings, RELOADING/READY around a reload, STOPPING.
+#include <time.h>
+
 #include <cstdlib>
 
 #include "tests/e2e/tcp_helpers.h"
@@ -27,6 +29,12 @@ const std::string kBrokenYaml =
     "routes:\n"
     "  - from: surface\n"
     "    to: nowhere\n";
+
+long long monotonic_usec() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<long long>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
+}
 
 void expect_stops_cleanly_on(int signal_number, const char* signal_name) {
   auto udp_port = free_port();
@@ -167,10 +175,17 @@ TEST(ServiceLifecycleTest, NotifiesSystemdOfEachState) {
   }
   EXPECT_GE(pings, 3) << daemon.log();
 
+  auto before = monotonic_usec();
   daemon.signal(SIGHUP);
   auto reloading = systemd.next_state(5000);
+  auto after = monotonic_usec();
   ASSERT_TRUE(reloading) << daemon.log();
-  EXPECT_EQ(reloading->rfind("RELOADING=1", 0), 0u) << *reloading;
+  std::smatch stamp;
+  ASSERT_TRUE(std::regex_match(*reloading, stamp, std::regex("RELOADING=1\nMONOTONIC_USEC=(\\d+)")))
+      << *reloading;
+  // Type=notify-reload needs the time of the reload, on the monotonic clock.
+  EXPECT_LE(before, std::stoll(stamp[1])) << *reloading;
+  EXPECT_LE(std::stoll(stamp[1]), after) << *reloading;
   auto reloaded = systemd.next_state(5000);
   ASSERT_TRUE(reloaded) << daemon.log();
   EXPECT_EQ(*reloaded, "READY=1\nSTATUS=3 endpoints (2 udp, 1 tcp), 1 route");

@@ -64,6 +64,38 @@ TEST(ServiceReloadTest, NewRoutesApplyToAConnectionThatStaysOpen) {
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
+TEST(ServiceReloadTest, ChangedEndpointIsReopenedOnItsPort) {
+  auto udp_port = free_port();
+  auto tcp_port = free_port(SOCK_STREAM);
+  LoPeer desk(free_port());
+  ASSERT_TRUE(desk.ok());
+  const std::string routes = "routes:\n  - { from: surface, to: eos }\n";
+  Daemon daemon(endpoints_yaml(udp_port, tcp_port, desk.port()) + routes);
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  StreamPeer slip_client(tcp_port, Framing::slip);
+  ASSERT_TRUE(slip_client.ok()) << slip_client.error();
+  ASSERT_TRUE(daemon.wait_log(slip_client.connected_log("eos"))) << daemon.log();
+
+  std::string changed = endpoints_yaml(udp_port, tcp_port, desk.port());
+  changed.replace(changed.find(std::to_string(tcp_port) + " }"),
+                  std::to_string(tcp_port).size() + 2,
+                  std::to_string(tcp_port) + ", framing: length }");
+  ASSERT_TRUE(daemon.reload(changed + routes)) << daemon.log();
+  EXPECT_NE(daemon.log().find("eos: closed"), std::string::npos) << daemon.log();
+  // Its clients were connected to the old settings; they go, and may come back.
+  EXPECT_TRUE(slip_client.wait_closed()) << daemon.log();
+
+  StreamPeer length_client(tcp_port, Framing::length);
+  ASSERT_TRUE(length_client.ok()) << length_client.error();
+  ASSERT_TRUE(daemon.wait_log(length_client.connected_log("eos"))) << daemon.log();
+  LoMessage cue("/cue");
+  cue.i(5);
+  ASSERT_TRUE(cue.send_udp(udp_port));
+  ASSERT_EQ(length_client.wait_frames(1).size(), 1u) << daemon.log();
+  EXPECT_EQ(length_client.raw(), reference_length_frame(cue.bytes()));
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
 TEST(ServiceReloadTest, InvalidFileIsReportedAndTheRunningRoutesStay) {
   auto udp_port = free_port();
   LoPeer one(free_port());

@@ -156,8 +156,9 @@ inline std::string reference_length_frame(std::string_view packet) {
 // hold, split with the framing the test names.
 class StreamPeer {
  public:
-  StreamPeer(std::uint16_t port, Framing framing) : framing_(framing) {
-    auto [client, error] = socket::create_client("127.0.0.1", port, socket::Protocol::tcp, 5000);
+  StreamPeer(std::uint16_t port, Framing framing, const std::string& host = "127.0.0.1")
+      : framing_(framing) {
+    auto [client, error] = socket::create_client(host, port, socket::Protocol::tcp, 5000);
     client_ = std::move(client);
     error_ = error;
   }

@@ -140,5 +140,133 @@ TEST(TcpListenTest, LengthPrefixedFramesReachUdpWhateverTheReadBoundaries) {
       << "the refused frame is counted as too large: " << daemon.log();
 }
 
+TEST(TcpListenTest, ClientOverMaxClientsIsClosedAndCountedWhileOthersStay) {
+  auto udp_port = free_port();
+  auto tcp_port = free_port(SOCK_STREAM);
+  Daemon daemon(
+      "endpoints:\n"
+      "  surface: { protocol: udp, listen: 127.0.0.1:" +
+      port_text(udp_port) +
+      " }\n"
+      "  eos: { protocol: tcp, listen: 127.0.0.1:" +
+      port_text(tcp_port) +
+      ", max_clients: 1 }\n"
+      "routes:\n"
+      "  - { from: surface, to: eos }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  auto first = std::make_unique<StreamPeer>(tcp_port, Framing::slip);
+  ASSERT_TRUE(first->ok()) << first->error();
+  ASSERT_TRUE(daemon.wait_log(first->connected_log("eos"))) << daemon.log();
+
+  StreamPeer refused(tcp_port, Framing::slip);
+  ASSERT_TRUE(refused.ok()) << refused.error();
+  EXPECT_TRUE(refused.wait_closed()) << daemon.log();
+  EXPECT_TRUE(
+      daemon.wait_log("eos: dropped a message \\(max_clients\\): closed client "
+                      "127\\.0\\.0\\.1:" +
+                      port_text(refused.local_port()) + ": already 1 connected"))
+      << daemon.log();
+  LoMessage cue("/cue");
+  cue.i(1);
+  ASSERT_TRUE(cue.send_udp(udp_port));
+  ASSERT_EQ(first->wait_frames(1).size(), 1u) << daemon.log();
+  EXPECT_EQ(first->frames()[0], cue.bytes());
+
+  // The slot comes back when its client leaves.
+  const std::string first_left = regex_escape(first->disconnected_log("eos"));
+  first.reset();
+  ASSERT_TRUE(daemon.wait_log(first_left)) << daemon.log();
+  StreamPeer third(tcp_port, Framing::slip);
+  ASSERT_TRUE(third.ok()) << third.error();
+  ASSERT_TRUE(daemon.wait_log(third.connected_log("eos"))) << daemon.log();
+  ASSERT_TRUE(cue.send_udp(udp_port));
+  ASSERT_EQ(third.wait_frames(1).size(), 1u) << daemon.log();
+
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  EXPECT_NE(daemon.log().find("endpoint eos: received 0, sent 2, dropped 1 (max_clients 1)"),
+            std::string::npos)
+      << daemon.log();
+}
+
+TEST(TcpListenTest, PartialFrameLeftIdleClosesOnlyThatConnection) {
+  auto udp_port = free_port();
+  auto tcp_port = free_port(SOCK_STREAM);
+  LoPeer desk(free_port());
+  ASSERT_TRUE(desk.ok());
+  Daemon daemon(
+      "endpoints:\n"
+      "  surface: { protocol: udp, listen: 127.0.0.1:" +
+      port_text(udp_port) +
+      " }\n"
+      "  eos: { protocol: tcp, listen: 127.0.0.1:" +
+      port_text(tcp_port) +
+      ", idle_timeout: 300ms }\n"
+      "  desk: { protocol: udp, send: 127.0.0.1:" +
+      port_text(desk.port()) +
+      " }\n"
+      "routes:\n"
+      "  - { from: surface, to: eos }\n"
+      "  - { from: eos, to: desk }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  StreamPeer quiet(tcp_port, Framing::slip);
+  ASSERT_TRUE(quiet.ok()) << quiet.error();
+  ASSERT_TRUE(daemon.wait_log(quiet.connected_log("eos"))) << daemon.log();
+  StreamPeer stalled(tcp_port, Framing::slip);
+  ASSERT_TRUE(stalled.ok()) << stalled.error();
+  ASSERT_TRUE(daemon.wait_log(stalled.connected_log("eos"))) << daemon.log();
+
+  LoMessage half("/half");
+  half.i(1);
+  std::string frame = reference_slip(half.bytes());
+  auto sent_at = Clock::now();
+  ASSERT_TRUE(stalled.send(frame.substr(0, frame.size() / 2)));
+  EXPECT_TRUE(stalled.wait_closed(10000)) << daemon.log();
+  EXPECT_GE(Clock::now() - sent_at, std::chrono::milliseconds(300))
+      << "closed before the partial frame had been idle for idle_timeout";
+  EXPECT_TRUE(
+      daemon.wait_log("eos: closing client 127\\.0\\.0\\.1: partial frame idle for "
+                      "300 ms"))
+      << daemon.log();
+
+  // An idle connection between frames is not a stalled one.
+  LoMessage cue("/cue");
+  cue.i(2);
+  ASSERT_TRUE(cue.send_udp(udp_port));
+  ASSERT_EQ(quiet.wait_frames(1).size(), 1u) << daemon.log();
+  EXPECT_FALSE(quiet.closed());
+  EXPECT_TRUE(desk.received().empty()) << "a partial frame was routed";
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+TEST(TcpListenTest, ServesIpv6Loopback) {
+  {
+    auto [probe, error] = socket::create_server("::1", 0, socket::Protocol::tcp);
+    if (!probe) GTEST_SKIP() << "no IPv6 loopback here: " << error;
+  }
+  auto udp_port = free_port();
+  auto tcp_port = free_port(SOCK_STREAM);
+  Daemon daemon(
+      "endpoints:\n"
+      "  surface: { protocol: udp, listen: 127.0.0.1:" +
+      port_text(udp_port) +
+      " }\n"
+      "  eos: { protocol: tcp, listen: \"[::1]:" +
+      port_text(tcp_port) +
+      "\", framing: length }\n"
+      "routes:\n"
+      "  - { from: surface, to: eos }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  StreamPeer client(tcp_port, Framing::length, "::1");
+  ASSERT_TRUE(client.ok()) << client.error();
+  ASSERT_TRUE(daemon.wait_log("eos: client ::1:" + port_text(client.local_port()) + " connected"))
+      << daemon.log();
+  LoMessage cue("/cue");
+  cue.f(1.5f);
+  ASSERT_TRUE(cue.send_udp(udp_port));
+  ASSERT_EQ(client.wait_frames(1).size(), 1u) << daemon.log();
+  EXPECT_EQ(client.raw(), reference_length_frame(cue.bytes()));
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
 }  // namespace
 }  // namespace oscbridge::e2e
