@@ -33,13 +33,20 @@ struct Datagram {
   std::uint16_t source_port = 0;
 };
 
-// A UDP socket bound to 127.0.0.1 or ::1 (port 0: any free port).
+// A UDP socket bound to 127.0.0.1 or ::1 (port 0: any free port). An IPv4 socket may be
+// bound to another loopback address (127.0.0.2) to send from a second source address; it
+// still sends to 127.0.0.1.
 class RawUdp {
  public:
-  explicit RawUdp(int family = AF_INET, std::uint16_t port = 0) : family_(family) {
+  explicit RawUdp(int family = AF_INET, std::uint16_t port = 0,
+                  const char* ipv4_source = "127.0.0.1")
+      : family_(family) {
     fd_ = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return;
     sockaddr_storage address = loopback(port);
+    if (family == AF_INET) {
+      ::inet_pton(AF_INET, ipv4_source, &reinterpret_cast<sockaddr_in*>(&address)->sin_addr);
+    }
     if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
       ::close(fd_);
       fd_ = -1;
@@ -130,6 +137,14 @@ inline std::string osc_message(std::string_view address,
   auto size = builder.finish();
   if (!size) ADD_FAILURE() << "cannot encode " << address << ": " << size.error().reason;
   return std::string(buffer.data(), size ? *size : 0);
+}
+
+// What a datagram holds, in short: a message's address, "#bundle" or "malformed: <reason>".
+inline std::string address_of(const std::optional<Datagram>& datagram) {
+  if (!datagram) return "(nothing)";
+  auto packet = osc::parse_packet(datagram->bytes);
+  if (!packet) return "malformed: " + std::string(packet.error().reason);
+  return packet->is_bundle() ? "#bundle" : std::string(packet->message().address());
 }
 
 // A message a SourcePeer received, with the port it came from.

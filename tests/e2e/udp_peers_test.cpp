@@ -1,0 +1,127 @@
+// Which UDP peers get a routed message: every peer of a `reply: true` endpoint, answered
+// from the listen port (as an X32 answers); never the endpoint the message came from through
+// a catch-all route; the source endpoint itself when a route names it in both from and to.
+#include "tests/e2e/udp_helpers.h"
+
+namespace oscbridge::e2e {
+namespace {
+
+TEST(UdpPeersTest, ReplyEndpointAnswersEveryPeerFromItsListenPort) {
+  auto mixer_port = free_port();
+  auto desk_port = free_port();
+  LoPeer sink(free_port());
+  SourcePeer first;
+  SourcePeer second;
+  ASSERT_TRUE(sink.ok() && first.ok() && second.ok());
+  ASSERT_NE(first.port(), second.port());
+  Daemon daemon(
+      "endpoints:\n"
+      "  mixer: { protocol: udp, listen: " +
+      at(mixer_port) +
+      ", reply: true }\n"
+      "  desk: { protocol: udp, listen: " +
+      at(desk_port) +
+      " }\n"
+      "  sink: { protocol: udp, send: " +
+      at(sink.port()) +
+      " }\n"
+      "routes:\n"
+      "  - { name: to_mixer, from: desk, to: mixer }\n"
+      "  - { name: from_mixer, from: mixer, to: sink }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+
+  // Each peer sends from its own server's port, so that is the port the daemon must answer.
+  lo_address mixer = lo_address_new("127.0.0.1", std::to_string(mixer_port).c_str());
+  ASSERT_NE(mixer, nullptr);
+  ASSERT_GE(lo_send_from(mixer, first.server(), LO_TT_IMMEDIATE, "/xremote", ""), 0);
+  ASSERT_GE(lo_send_from(mixer, second.server(), LO_TT_IMMEDIATE, "/xremote", ""), 0);
+  lo_address_free(mixer);
+  ASSERT_TRUE(
+      daemon.wait_log("replying to new peer [^\\n]*:" + std::to_string(first.port()) + "\\b"))
+      << daemon.log();
+  ASSERT_TRUE(
+      daemon.wait_log("replying to new peer [^\\n]*:" + std::to_string(second.port()) + "\\b"))
+      << daemon.log();
+  EXPECT_EQ(sink.wait_for(2).size(), 2u) << daemon.log();
+
+  RawUdp desk;
+  ASSERT_TRUE(desk.ok());
+  ASSERT_TRUE(desk.send_to(desk_port,
+                           osc_message("/ch/01/mix/fader", [](auto& m) { m.add_float(0.75f); })));
+  for (SourcePeer* peer : {&first, &second}) {
+    const auto& got = peer->wait_for(1);
+    ASSERT_EQ(got.size(), 1u) << "peer on port " << peer->port() << "\n" << daemon.log();
+    EXPECT_EQ(got[0].address, "/ch/01/mix/fader");
+    EXPECT_EQ(got[0].source_port, std::to_string(mixer_port)) << "not from the listen port";
+  }
+  // The desk is no reply peer: it has no reply: true, and nothing routes to it.
+  EXPECT_EQ(address_of(desk.receive(0)), "(nothing)");
+
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  EXPECT_EQ(counters(daemon.log(), "endpoint", "mixer"), "received 2, sent 2, dropped 0")
+      << daemon.log();
+}
+
+// Endpoints a and b each listen and send to a raw socket of their own (peer_a, peer_b).
+struct TwoEndpoints {
+  std::uint16_t a_port = free_port();
+  std::uint16_t b_port = free_port();
+  RawUdp peer_a;
+  RawUdp peer_b;
+  RawUdp source;  // sends to a_port and b_port
+
+  std::string endpoints() const {
+    return "endpoints:\n"
+           "  a: { protocol: udp, listen: " +
+           at(a_port) + ", send: " + at(peer_a.port()) +
+           " }\n"
+           "  b: { protocol: udp, listen: " +
+           at(b_port) + ", send: " + at(peer_b.port()) + " }\n";
+  }
+};
+
+TEST(UdpPeersTest, CatchAllRouteNeverSendsBackToTheSourceEndpoint) {
+  TwoEndpoints net;
+  ASSERT_TRUE(net.peer_a.ok() && net.peer_b.ok() && net.source.ok());
+  Daemon daemon(net.endpoints() +
+                "routes:\n"
+                "  - { name: everywhere, to: [a, b] }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+
+  // Each step starts only after the previous message arrived. The daemon handles one
+  // datagram completely (every destination) before the next, and a wrong copy would leave
+  // before or right after the right one, so each peer's queue shows any wrong copy in order.
+  ASSERT_TRUE(net.source.send_to(net.a_port, osc_message("/from/a/1")));
+  EXPECT_EQ(address_of(net.peer_b.receive()), "/from/a/1") << daemon.log();
+  ASSERT_TRUE(net.source.send_to(net.b_port, osc_message("/from/b")));
+  EXPECT_EQ(address_of(net.peer_a.receive()), "/from/b") << daemon.log();
+  ASSERT_TRUE(net.source.send_to(net.a_port, osc_message("/from/a/2")));
+  EXPECT_EQ(address_of(net.peer_b.receive()), "/from/a/2") << daemon.log();
+  EXPECT_EQ(address_of(net.peer_a.receive(0)), "(nothing)");
+
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  EXPECT_EQ(counters(daemon.log(), "route", "everywhere"), "matched 3, sent 3, dropped 0")
+      << daemon.log();
+}
+
+TEST(UdpPeersTest, RouteNamingTheSourceInFromAndToEchoesBack) {
+  TwoEndpoints net;
+  ASSERT_TRUE(net.peer_a.ok() && net.peer_b.ok() && net.source.ok());
+  Daemon daemon(net.endpoints() +
+                "routes:\n"
+                "  - { name: echo, from: a, to: a }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+
+  ASSERT_TRUE(
+      net.source.send_to(net.a_port, osc_message("/echo", [](auto& m) { m.add_int32(5); })));
+  auto echoed = net.peer_a.receive();
+  ASSERT_EQ(address_of(echoed), "/echo") << daemon.log();
+  EXPECT_EQ(echoed->source_port, net.a_port) << "an endpoint with listen sends from it";
+
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  EXPECT_EQ(counters(daemon.log(), "endpoint", "a"), "received 1, sent 1, dropped 0")
+      << daemon.log();
+}
+
+}  // namespace
+}  // namespace oscbridge::e2e
