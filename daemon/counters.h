@@ -31,6 +31,7 @@ struct EndpointCounters {
   std::array<std::uint64_t, kDropReasonCount> dropped{};
 
   std::uint64_t& drops(DropReason reason) { return dropped[static_cast<std::size_t>(reason)]; }
+  std::uint64_t drops(DropReason reason) const { return dropped[static_cast<std::size_t>(reason)]; }
   // "received 10, sent 7, dropped 3 (malformed 2, acl 1)"
   std::string describe() const;
 };

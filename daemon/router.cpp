@@ -9,6 +9,8 @@ namespace oscbridge::daemon {
 namespace {
 
 constexpr std::size_t kOutboxSize = 65536;
+// "#bundle", the timetag, and the size field of one element.
+constexpr std::size_t kBundleOverhead = 8 + 8 + 4;
 
 // "/mixer/..." -> "mixer": the first address level, when the text holds all of it.
 std::optional<std::string_view> first_level(std::string_view address) {
@@ -87,8 +89,9 @@ void Router::route_packet(Endpoint& source, std::string_view packet) {
       [&](const osc::Message& message, osc::TimeTag time) { route_message(source, message, time); },
       options);
   if (!status) {
-    source.drop(DropReason::malformed, std::string(status.error().reason) + " at byte " +
-                                           std::to_string(status.error().offset));
+    assign_joined(drop_detail_,
+                  {status.error().reason, " at byte ", Decimal(status.error().offset)});
+    source.drop(DropReason::malformed, drop_detail_);
     return;
   }
   if (in_bundle_) {
@@ -114,8 +117,9 @@ void Router::route_message(Endpoint& source, const osc::Message& message, osc::T
     auto out = transformer_.apply(route.settings, message, captures, why_not_);
     if (!out) {
       ++route.counters.dropped;
-      source.drop(DropReason::not_applicable, "route '" + route.settings.name + "' on " +
-                                                  std::string(address) + ": " + why_not_);
+      assign_joined(drop_detail_,
+                    {"route '", route.settings.name, "' on ", address, ": ", why_not_});
+      source.drop(DropReason::not_applicable, drop_detail_);
       continue;
     }
     for (Endpoint* destination : route.to) {
@@ -139,12 +143,13 @@ void Router::deliver(Endpoint& destination, std::string_view message, osc::TimeT
     flush(destination);
   }
   if (!outbox.pending) {
+    // Sending a message this large bare would drop its timetag (run it now, not when asked),
+    // so the outbox grows instead: only over TCP with a large max_frame, once per new maximum.
+    if (outbox.buffer.size() < kBundleOverhead + message.size()) {
+      outbox.buffer.resize(kBundleOverhead + message.size());
+    }
     outbox.bundle.emplace(std::span<char>(outbox.buffer.data(), outbox.buffer.size()), time);
     outbox.time = time;
-    if (outbox.bundle->element_space().size() < message.size()) {
-      outbox.bundle.reset();
-      return destination.send(message);  // larger than any bundle could hold
-    }
     outbox.pending = true;
   }
   outbox.bundle->add_element(message);

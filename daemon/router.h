@@ -85,6 +85,7 @@ class Router {
   std::vector<std::uint32_t> candidates_;
   MessageTransformer transformer_;
   std::string why_not_;
+  std::string drop_detail_;
   bool in_bundle_ = false;
   std::vector<Outbox> outboxes_;  // by endpoint index
 };

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <span>
 
 namespace oscbridge::daemon {
 
@@ -12,10 +13,12 @@ namespace {
 
 constexpr std::size_t kMaxOutgoingMessage = 65536;
 
+// Halves round away from zero (std::round), as people round by hand; unlike nearbyint the
+// result does not depend on the process's floating-point rounding mode.
 template <class Integer>
 Integer saturate(double value) {
   if (std::isnan(value)) return 0;
-  double rounded = std::nearbyint(value);
+  double rounded = std::round(value);
   if (rounded <= static_cast<double>(std::numeric_limits<Integer>::min())) {
     return std::numeric_limits<Integer>::min();
   }
@@ -25,9 +28,30 @@ Integer saturate(double value) {
   return static_cast<Integer>(rounded);
 }
 
-// Adds value as the template's type. Strings use the shortest text that reads back.
+// The text a person would write for value: integers without a point or exponent, plain
+// decimals between 1e-7 and 1e21 (as JavaScript prints numbers), an exponent outside that.
+// Shortest digits that read back; at float precision when the value came from a float32,
+// whose widening to double adds digits nobody sent (0.1f is not 0.10000000149011612).
+template <class Real>
+std::string_view format_real(Real value, std::span<char> text) {
+  const Real magnitude = std::fabs(value);
+  const bool plain = magnitude == 0 || (magnitude >= Real(1e-7) && magnitude < Real(1e21));
+  auto [end, error] =
+      plain ? std::to_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed)
+            : std::to_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc() ? std::string_view(text.data(), end - text.data())
+                              : std::string_view();
+}
+
+void add_text(osc::MessageBuilder& builder, double value, bool single_precision) {
+  char text[64];  // fixed notation below 1e21 needs at most ~45 characters
+  builder.add_string(single_precision ? format_real(static_cast<float>(value), text)
+                                      : format_real(value, text));
+}
+
+// Adds value as the template's type.
 void add_number(osc::MessageBuilder& builder, double value, config::ArgType type,
-                std::string& scratch) {
+                bool single_precision) {
   switch (type) {
     case config::ArgType::int32:
       builder.add_int32(saturate<std::int32_t>(value));
@@ -38,16 +62,35 @@ void add_number(osc::MessageBuilder& builder, double value, config::ArgType type
     case config::ArgType::float64:
       builder.add_double(value);
       break;
-    case config::ArgType::string: {
-      char text[32];
-      auto [end, error] = std::to_chars(text, text + sizeof text, value);
-      scratch.assign(text, error == std::errc() ? end : text);
-      builder.add_string(scratch);
+    case config::ArgType::string:
+      add_text(builder, value, single_precision);
       break;
-    }
     default:
       builder.add_float(static_cast<float>(value));
       break;
+  }
+}
+
+// An integer argument converted without scaling to an integer or text type: exact, since a
+// double would lose the low bits of a large int64. False for any other conversion.
+bool add_integer(osc::MessageBuilder& builder, std::int64_t value, config::ArgType type) {
+  switch (type) {
+    case config::ArgType::int32:
+      builder.add_int32(static_cast<std::int32_t>(
+          std::clamp<std::int64_t>(value, std::numeric_limits<std::int32_t>::min(),
+                                   std::numeric_limits<std::int32_t>::max())));
+      return true;
+    case config::ArgType::int64:
+      builder.add_int64(value);
+      return true;
+    case config::ArgType::string: {
+      char text[24];
+      auto [end, error] = std::to_chars(text, text + sizeof text, value);
+      builder.add_string(std::string_view(text, error == std::errc() ? end - text : 0));
+      return true;
+    }
+    default:
+      return false;
   }
 }
 
@@ -77,6 +120,16 @@ double scale_value(double value, const config::Scale& scale, bool clamp) {
   return out;
 }
 
+void assign_joined(std::string& out, std::initializer_list<std::string_view> parts) {
+  out.clear();
+  for (std::string_view part : parts) out.append(part);
+}
+
+Decimal::Decimal(std::uint64_t value) {
+  auto [end, error] = std::to_chars(text_, text_ + sizeof text_, value);
+  size_ = error == std::errc() ? static_cast<std::size_t>(end - text_) : 0;
+}
+
 MessageTransformer::MessageTransformer() : buffer_(kMaxOutgoingMessage) {}
 
 bool MessageTransformer::expand(const std::vector<config::TemplatePart>& parts,
@@ -89,7 +142,7 @@ bool MessageTransformer::expand(const std::vector<config::TemplatePart>& parts,
     } else if (part.capture >= 1 && part.capture <= captures.count) {
       out += captures.items[part.capture - 1];
     } else {
-      why_not = "no capture {" + std::to_string(part.capture) + "}";
+      assign_joined(why_not, {"no capture {", Decimal(part.capture), "}"});
       return false;
     }
   }
@@ -102,7 +155,7 @@ bool MessageTransformer::add_argument(osc::MessageBuilder& builder,
                                       std::string& why_not) {
   auto incoming = [&](std::size_t number) -> std::optional<osc::Argument> {
     auto found = message.argument(number - 1);
-    if (!found) why_not = "message has no argument " + std::to_string(number);
+    if (!found) assign_joined(why_not, {"message has no argument ", Decimal(number)});
     return found;
   };
   if (auto* pass = std::get_if<config::IncomingArg>(&argument)) {
@@ -113,7 +166,7 @@ bool MessageTransformer::add_argument(osc::MessageBuilder& builder,
   }
   if (auto* capture = std::get_if<config::CaptureArg>(&argument)) {
     if (capture->capture < 1 || capture->capture > captures.count) {
-      why_not = "no capture " + std::to_string(capture->capture);
+      assign_joined(why_not, {"no capture ", Decimal(capture->capture)});
       return false;
     }
     std::string_view text = captures.items[capture->capture - 1];
@@ -121,12 +174,18 @@ bool MessageTransformer::add_argument(osc::MessageBuilder& builder,
       builder.add_string(text);
       return true;
     }
+    std::int64_t integer = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), integer);
+    if (error == std::errc() && end == text.data() + text.size() &&
+        add_integer(builder, integer, capture->type)) {
+      return true;
+    }
     auto value = parse_number(text);
     if (!value) {
-      why_not = "capture '" + std::string(text) + "' is not a number";
+      assign_joined(why_not, {"capture '", text, "' is not a number"});
       return false;
     }
-    add_number(builder, *value, capture->type, text_);
+    add_number(builder, *value, capture->type, false);
     return true;
   }
   if (auto* text = std::get_if<config::TextArg>(&argument)) {
@@ -168,12 +227,19 @@ bool MessageTransformer::add_argument(osc::MessageBuilder& builder,
   if (!found) return false;
   auto value = numeric(*found);
   if (!value) {
-    why_not = "argument " + std::to_string(converted.arg) + " of type '" +
-              std::string(1, found->tag()) + "' is not a number";
+    const char tag[] = {found->tag()};
+    assign_joined(why_not, {"argument ", Decimal(converted.arg), " of type '",
+                            std::string_view(tag, 1), "' is not a number"});
     return false;
   }
+  if (!converted.scale) {
+    if (auto integer = found->integer_value();
+        integer && add_integer(builder, *integer, converted.type)) {
+      return true;
+    }
+  }
   double out = converted.scale ? scale_value(*value, *converted.scale, converted.clamp) : *value;
-  add_number(builder, out, converted.type, text_);
+  add_number(builder, out, converted.type, found->tag() == 'f');
   return true;
 }
 
@@ -191,7 +257,7 @@ std::optional<std::string_view> MessageTransformer::apply(const config::Route& r
     if (!route.address) return message.bytes();
     auto size = osc::rewrite_address(message, address, out);
     if (!size) {
-      why_not = std::string(size.error().reason);
+      assign_joined(why_not, {size.error().reason});
       return std::nullopt;
     }
     return std::string_view(buffer_.data(), *size);
@@ -202,7 +268,7 @@ std::optional<std::string_view> MessageTransformer::apply(const config::Route& r
   }
   auto size = builder.finish();
   if (!size) {
-    why_not = std::string(size.error().reason);
+    assign_joined(why_not, {size.error().reason});
     return std::nullopt;
   }
   return std::string_view(buffer_.data(), *size);

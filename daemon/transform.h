@@ -3,6 +3,8 @@
 // instance per router, used on the loop thread only.
 #pragma once
 
+#include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,5 +44,20 @@ class MessageTransformer {
 
 // in mapped linearly by scale, clamped when asked. Exposed for tests.
 double scale_value(double value, const config::Scale& scale, bool clamp);
+
+// Replaces out with parts joined, reusing its capacity: why a message was dropped is composed
+// for every dropped message, and a flood of them must not allocate each time.
+void assign_joined(std::string& out, std::initializer_list<std::string_view> parts);
+
+// The decimal digits of a number, held inline, for assign_joined.
+class Decimal {
+ public:
+  explicit Decimal(std::uint64_t value);
+  operator std::string_view() const { return std::string_view(text_, size_); }
+
+ private:
+  char text_[24];
+  std::size_t size_ = 0;
+};
 
 }  // namespace oscbridge::daemon
