@@ -11,7 +11,7 @@ namespace oscbridge::osc {
 namespace {
 
 constexpr std::string_view kTooSmall = "output buffer too small";
-constexpr std::size_t kInitialTagCapacity = 8;  // ",", up to 6 tags, NUL
+constexpr std::size_t kInitialTagCapacity = 16;  // ",", up to 14 tags, NUL
 
 // Writes `text`, its NUL and zero padding at `at`; the caller checked the room.
 void write_padded_string(char* at, std::string_view text) {

@@ -22,7 +22,8 @@ namespace oscbridge::osc {
 //   m.add_int32(3).add_float(0.5f);
 //   Result<std::size_t> size = m.finish();   // the message is buffer.first(*size)
 // Type tags precede the data on the wire, so argument bytes are written after a reserved gap
-// that grows when needed and is closed by finish(); messages of up to 6 arguments never move.
+// that grows when needed and is closed by finish() with one move; up to 14 arguments it never
+// has to grow.
 class MessageBuilder {
  public:
   // The address must start with '/' and contain no NUL.
