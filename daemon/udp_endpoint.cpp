@@ -177,10 +177,24 @@ void UdpEndpoint::send(std::string_view packet) {
   for (const auto& destination : destinations_) send_to(destination, packet);
   for (const auto& sender : senders_) {
     auto result = sender->send(packet);
+    if (!result.success) {
+      // A connected UDP socket reports the ICMP error ("Connection refused") of an EARLIER
+      // datagram on the next send, which then does not go out: a destination that starts
+      // after the daemon would lose the first message sent once it is up. Reporting clears
+      // the error, so one retry sends this packet; when it goes, the error was the earlier
+      // datagram's, and is counted as that one's drop.
+      auto retry = sender->send(packet);
+      if (retry.success) {
+        drop(DropReason::send_failed, "to " + socket::format_address(sender->peer_sockaddr()) +
+                                          ": " + result.error + " (an earlier datagram)");
+      }
+      result = std::move(retry);
+    }
     if (result.success) {
       ++counters_.sent;
     } else {
-      drop(DropReason::send_failed, "to " + sender->peer_address() + ": " + result.error);
+      drop(DropReason::send_failed,
+           "to " + socket::format_address(sender->peer_sockaddr()) + ": " + result.error);
     }
   }
   if (!settings_.reply || !server_) return;
