@@ -54,6 +54,11 @@ std::string config(std::uint16_t in_port, std::uint16_t out_port) {
          "    to: daw\n"
          "    address: /multi/b/{1}\n"
          "    args: [ $1 ]\n"
+         "  - name: ties\n"
+         "    match: /ties\n"
+         "    to: daw\n"
+         "    args: [ { arg: 1, scale: [0, 1, 0, 5] }, { arg: 1, scale: [0, 1, 0, 5], type: h },\n"
+         "            { arg: 1, type: i } ]\n"
          "  - name: end\n"
          "    match: /end\n"
          "    to: daw\n";
@@ -90,6 +95,9 @@ TEST(UdpTransformTest, TemplatesScalingClampAndDropsThroughTheRealDaemon) {
   ASSERT_GE(lo_send(to_daemon, "/clamp", "f", -0.5f), 0);
   ASSERT_GE(lo_send(to_daemon, "/empty", "is", 1, "gone"), 0);
   ASSERT_GE(lo_send(to_daemon, "/multi/x", "i", 7), 0);
+  // Halves round away from zero (docs: "to the nearest integer"; transform.cpp: std::round).
+  ASSERT_GE(lo_send(to_daemon, "/ties", "f", 0.5f), 0);   // 2.5 and 0.5
+  ASSERT_GE(lo_send(to_daemon, "/ties", "f", -0.5f), 0);  // -2.5 and -0.5
   ASSERT_GE(lo_send(to_daemon, "/end", ""), 0);
   lo_address_free(to_daemon);
 
@@ -103,9 +111,11 @@ TEST(UdpTransformTest, TemplatesScalingClampAndDropsThroughTheRealDaemon) {
       "/empty ,\n"
       "/multi/a/x ,i i:7\n"
       "/multi/b/x ,i i:7\n"
+      "/ties ,ihi i:3 h:3 i:1\n"
+      "/ties ,ihi i:-3 h:-3 i:-1\n"
       "/end ,\n";
   // /end comes last, so once it is in nothing sent before it can still be on the way.
-  const auto& got = daw.wait_for(10, 10000);
+  const auto& got = daw.wait_for(12, 10000);
   EXPECT_EQ(describe(got), expected) << daemon.log();
 
   ASSERT_TRUE(log_counters_now(daemon, "end")) << daemon.log();
@@ -115,9 +125,9 @@ TEST(UdpTransformTest, TemplatesScalingClampAndDropsThroughTheRealDaemon) {
   EXPECT_EQ(counters(log, "route", "multi_a"), "matched 1, sent 1, dropped 0") << log;
   EXPECT_EQ(counters(log, "route", "multi_b"), "matched 1, sent 1, dropped 0") << log;
   EXPECT_EQ(counters(log, "endpoint", "surface"),
-            "received 11, sent 0, dropped 2 (not_applicable 2)")
+            "received 13, sent 0, dropped 2 (not_applicable 2)")
       << log;
-  EXPECT_EQ(counters(log, "endpoint", "daw"), "received 0, sent 10, dropped 0") << log;
+  EXPECT_EQ(counters(log, "endpoint", "daw"), "received 0, sent 12, dropped 0") << log;
   // The first drop of a kind is logged with its reason.
   EXPECT_NE(log.find("surface: dropped a message (not_applicable): route 'faders' on /1/fader2: "
                      "message has no argument 1"),
