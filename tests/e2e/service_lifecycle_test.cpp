@@ -155,7 +155,11 @@ TEST(ServiceLifecycleTest, NotifiesSystemdOfEachState) {
   auto ready = systemd.next_state(5000);
   ASSERT_TRUE(ready) << daemon.log();
   EXPECT_EQ(*ready, "READY=1\nSTATUS=3 endpoints (2 udp, 1 tcp), 1 route");
-  // READY must mean bound: traffic sent the moment it arrives is served.
+  // READY must mean bound: the daemon logs each bind before it notifies, and traffic sent
+  // the moment READY arrives is served.
+  for (const char* bound : {"surface: listening on udp", "eos: listening on tcp"}) {
+    EXPECT_NE(daemon.log().find(bound), std::string::npos) << "READY=1 before " << bound;
+  }
   StreamPeer client(tcp_port, Framing::slip);
   ASSERT_TRUE(client.ok()) << "tcp listen socket not ready at READY=1: " << client.error();
   LoMessage hello("/hello");
