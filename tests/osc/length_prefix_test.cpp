@@ -114,7 +114,8 @@ TEST(LengthPrefixTest, OverLimitLengthsMakeTheStreamUnusable) {
       EXPECT_EQ(got.errors[0].offset, 8u);
       EXPECT_TRUE(decoder.unusable());
       // Stays unusable, consuming input without producing frames, until reset.
-      std::string_view more = framed("next");
+      const std::string next = framed("next");
+      std::string_view more = next;
       EXPECT_EQ(decoder.next(more).status, DecodeStatus::unusable);
       EXPECT_TRUE(more.empty());
       decoder.reset();
