@@ -67,7 +67,7 @@ TEST(UdpMalformedTest, TwoHundredMalformedDatagramsAreCountedAndValidTrafficStil
     EXPECT_EQ(parsed->message().argument(0)->as_int32(), valid);
     ++valid;
   }
-  // The corpus holds malformed packets only; should one ever parse, it is counted elsewhere.
+  // The corpus promises malformed packets only (tests/osc checks that too).
   EXPECT_EQ(not_osc, kDatagrams);
 
   EXPECT_EQ(daemon.stop(), 0) << "the daemon did not stop cleanly\n" << daemon.log();
@@ -80,6 +80,59 @@ TEST(UdpMalformedTest, TwoHundredMalformedDatagramsAreCountedAndValidTrafficStil
             "received 0, sent " + std::to_string(valid) + ", dropped 0")
       << log;
   EXPECT_NE(log.find("in: dropped a message (malformed)"), std::string::npos) << log;
+}
+
+TEST(UdpMalformedTest, EndpointLimitsOnSizeAndBundleDepthDropAndCount) {
+  auto in_port = free_port();
+  RawUdp out;
+  RawUdp sender;
+  ASSERT_TRUE(out.ok() && sender.ok());
+  Daemon daemon(
+      "endpoints:\n"
+      "  small: { protocol: udp, listen: " +
+      at(in_port) +
+      ", max_frame: 64, max_bundle_depth: 1 }\n"
+      "  out: { protocol: udp, send: " +
+      at(out.port()) +
+      " }\n"
+      "routes:\n"
+      "  - { name: all, from: small, to: out }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+
+  auto blob_message = [](std::size_t blob_size) {
+    return osc_message("/sixty-four", [&](auto& m) { m.add_blob(std::string(blob_size, 'x')); });
+  };
+  auto bundle = [](int depth) {
+    std::vector<char> buffer(256);
+    std::string packet = osc_message("/deep");
+    for (int level = 0; level < depth; ++level) {
+      osc::BundleBuilder builder(std::span<char>(buffer.data(), buffer.size()),
+                                 osc::TimeTag::immediately());
+      builder.add_element(packet);
+      auto size = builder.finish();
+      packet.assign(buffer.data(), size ? *size : 0);
+    }
+    return packet;
+  };
+  const std::string at_limit = blob_message(44);
+  const std::string over_limit = blob_message(48);
+  ASSERT_EQ(at_limit.size(), 64u);
+  ASSERT_EQ(over_limit.size(), 68u);
+
+  // One socket, so the daemon handles them in this order and /end arrives last.
+  ASSERT_TRUE(sender.send_to(in_port, at_limit));
+  ASSERT_TRUE(sender.send_to(in_port, over_limit));
+  ASSERT_TRUE(sender.send_to(in_port, bundle(2)));
+  ASSERT_TRUE(sender.send_to(in_port, bundle(1)));
+  ASSERT_TRUE(sender.send_to(in_port, osc_message("/end")));
+  EXPECT_EQ(address_of(out.receive()), "/sixty-four") << daemon.log();
+  EXPECT_EQ(address_of(out.receive()), "#bundle") << daemon.log();
+  EXPECT_EQ(address_of(out.receive()), "/end") << daemon.log();
+
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  EXPECT_EQ(counters(daemon.log(), "endpoint", "small"),
+            "received 3, sent 0, dropped 2 (malformed 1, too_large 1)")
+      << daemon.log();
 }
 
 }  // namespace
