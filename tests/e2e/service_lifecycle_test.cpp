@@ -73,6 +73,11 @@ TEST(ServiceLifecycleTest, ValidatePrintsASummaryOrEveryErrorWithItsPosition) {
 
   const std::string bad = dir.file("bad.yaml");
   write_file(bad, kBrokenYaml);
+  const std::string missing = dir.file("missing.yaml");
+  test::ChildProcess absent({OSCBRIDGE_BINARY, "validate", missing});
+  EXPECT_EQ(absent.wait_exit(), 1) << absent.output();
+  EXPECT_EQ(absent.output().rfind(missing + ": ", 0), 0u) << absent.output();
+
   test::ChildProcess refused({OSCBRIDGE_BINARY, "validate", bad});
   EXPECT_EQ(refused.wait_exit(), 1) << refused.output();
   for (const char* needle : {"127.0.0.1:99999", "nowhere"}) {
@@ -80,6 +85,27 @@ TEST(ServiceLifecycleTest, ValidatePrintsASummaryOrEveryErrorWithItsPosition) {
               std::string::npos)
         << "no FILE:LINE:COL error for " << needle << ":\n"
         << refused.output();
+  }
+}
+
+TEST(ServiceLifecycleTest, LogsForJournaldWithPrioritiesAndNoTimestamps) {
+  LoPeer desk(free_port());
+  ASSERT_TRUE(desk.ok());
+  Daemon daemon(forward_yaml(free_port(), desk.port()), {"JOURNAL_STREAM=8:12345"});
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  EXPECT_FALSE(daemon.reload(kBrokenYaml)) << daemon.log();
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  const std::string& log = daemon.log();
+  EXPECT_NE(log.find("<6>ready: "), std::string::npos) << log;
+  EXPECT_NE(log.find("<3>" + daemon.config_path() + ":" + position_of(kBrokenYaml, "nowhere")),
+            std::string::npos)
+      << log;
+  // A priority, then the message itself: journald adds its own timestamps.
+  std::regex journald_line("<[0-7]>(?![0-9]{4}-[0-9]{2}-[0-9]{2} )[^\n]+");
+  std::size_t start = 0;
+  for (std::size_t end; (end = log.find('\n', start)) != std::string::npos; start = end + 1) {
+    EXPECT_TRUE(std::regex_match(log.substr(start, end - start), journald_line))
+        << "not a journald line: " << log.substr(start, end - start);
   }
 }
 

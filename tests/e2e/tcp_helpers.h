@@ -302,7 +302,6 @@ class StreamServer {
   }
 
  private:
-  std::unique_ptr<socket::SocketServer> server_;
   std::string error_;
   std::mutex mutex_;
   std::condition_variable changed_;
@@ -310,6 +309,8 @@ class StreamServer {
   osc::SlipDecoder decoder_{osc::kMaxFrameSizeLimit};
   std::vector<std::string> frames_;
   std::vector<std::string> bad_frames_;
+  // Last, so it is destroyed first: its callbacks use the members above.
+  std::unique_ptr<socket::SocketServer> server_;
 };
 
 // The socket systemd passes as NOTIFY_SOCKET: an AF_UNIX datagram socket at a path.
