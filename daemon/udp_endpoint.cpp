@@ -15,6 +15,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+bool is_v4_mapped(const sockaddr_storage& address) {
+  return address.ss_family == AF_INET6 &&
+         IN6_IS_ADDR_V4MAPPED(&reinterpret_cast<const sockaddr_in6*>(&address)->sin6_addr);
+}
+
 }  // namespace
 
 std::size_t UdpEndpoint::PeerKeyHash::operator()(const PeerKey& key) const {
@@ -65,6 +70,17 @@ std::string UdpEndpoint::open() {
                                               socket::Protocol::udp, family);
       if (!resolved.ok()) {
         return "cannot send to " + config::to_string(destination) + ": " + resolved.error;
+      }
+      // From an IPv6 socket an IPv4 destination is the mapped ::ffff:a.b.c.d, which only a
+      // socket bound to "::" (dual stack) or to a mapped address can reach. Bound to ::1,
+      // every send would fail ("Network is unreachable") while the daemon looked healthy.
+      if (family == AF_INET6 && is_v4_mapped(resolved.address)) {
+        std::string local = server_->local_address();
+        if (local != "::" && local.find(':') != std::string::npos) {
+          return "cannot send to " + config::to_string(destination) +
+                 ": an IPv4 destination, but the endpoint listens on the IPv6 address " + local +
+                 " and sends from there; listen on an IPv4 address or send to an IPv6 one";
+        }
       }
       destinations_.push_back(resolved.address);
     } else {

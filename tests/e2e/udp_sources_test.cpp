@@ -100,5 +100,24 @@ TEST(UdpSourcesTest, Ipv6LoopbackListenSendAndReply) {
       << daemon.log();
 }
 
+// A socket bound to ::1 cannot send to 127.0.0.1 (the kernel says "Network is unreachable"
+// on every send), so such an endpoint must not start as if all were well.
+TEST(UdpSourcesTest, Ipv6ListenWithAnIpv4DestinationIsRefusedAtStart) {
+  auto in_port = free_port6();
+  auto out_port = free_port();
+  Daemon daemon(
+      "endpoints:\n"
+      "  in6: { protocol: udp, listen: \"[::1]:" +
+      std::to_string(in_port) + "\", send: " + at(out_port) +
+      " }\n"
+      "routes:\n"
+      "  - { name: loop, from: in6, to: in6 }\n");
+  EXPECT_TRUE(daemon.wait_log("in6: cannot send to 127\\.0\\.0\\.1:" + std::to_string(out_port) +
+                              "[^\\n]*IPv6"))
+      << daemon.log();
+  EXPECT_EQ(daemon.stop(), 1) << daemon.log();
+  EXPECT_EQ(daemon.log().find("ready: "), std::string::npos) << daemon.log();
+}
+
 }  // namespace
 }  // namespace oscbridge::e2e
