@@ -76,8 +76,8 @@ class Daemon {
   bool reload(const std::string& yaml, int timeout_ms = 5000) {
     write_file(config_path(), yaml);
     process_->signal(SIGHUP);
-    return wait_log("reloaded: |reload failed", timeout_ms) &&
-           process_->output().rfind("reload failed") == std::string::npos;
+    auto outcome = wait_log("reloaded: |reload failed", timeout_ms);
+    return outcome && *outcome == "reloaded: ";
   }
 
   void signal(int number) { process_->signal(number); }
