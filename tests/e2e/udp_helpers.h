@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -177,6 +178,24 @@ class SourcePeer {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (received_.size() < count && std::chrono::steady_clock::now() < deadline) {
       lo_server_recv_noblock(server_, 20);
+    }
+    return received_;
+  }
+  // Serves until a message with this address arrived or timeout_ms passed.
+  bool wait_for_address(const std::string& address, int timeout_ms = 5000) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    auto has = [&] {
+      return std::any_of(received_.begin(), received_.end(),
+                         [&](const FromPeer& message) { return message.address == address; });
+    };
+    while (!has() && std::chrono::steady_clock::now() < deadline) {
+      lo_server_recv_noblock(server_, 20);
+    }
+    return has();
+  }
+  // Takes in what is queued now, without waiting.
+  const std::vector<FromPeer>& drain() {
+    while (lo_server_recv_noblock(server_, 0) > 0) {
     }
     return received_;
   }

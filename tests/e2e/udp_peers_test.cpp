@@ -62,6 +62,63 @@ TEST(UdpPeersTest, ReplyEndpointAnswersEveryPeerFromItsListenPort) {
       << daemon.log();
 }
 
+// reply_window: a peer that stops sending is no longer answered; one that keeps sending is.
+TEST(UdpPeersTest, ReplyPeerSilentForLongerThanTheWindowIsForgotten) {
+  auto mixer_port = free_port();
+  auto desk_port = free_port();
+  SourcePeer quiet;
+  SourcePeer chatty;
+  RawUdp desk;
+  RawUdp sink;  // where the peers' own messages go, to see when the daemon has had them
+  ASSERT_TRUE(quiet.ok() && chatty.ok() && desk.ok() && sink.ok());
+  Daemon daemon(
+      "endpoints:\n"
+      "  mixer: { protocol: udp, listen: " +
+      at(mixer_port) +
+      ", reply: true, reply_window: 1s }\n"
+      "  desk: { protocol: udp, listen: " +
+      at(desk_port) +
+      " }\n"
+      "  sink: { protocol: udp, send: " +
+      at(sink.port()) +
+      " }\n"
+      "routes:\n"
+      "  - { name: to_mixer, from: desk, to: mixer }\n"
+      "  - { name: to_sink, from: mixer, to: sink }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+
+  lo_address mixer = lo_address_new("127.0.0.1", std::to_string(mixer_port).c_str());
+  ASSERT_NE(mixer, nullptr);
+  // A peer's message has been handled (its time noted) once the sink has it.
+  auto heard = [&](SourcePeer& peer) {
+    return lo_send_from(mixer, peer.server(), LO_TT_IMMEDIATE, "/xremote", "") >= 0 &&
+           address_of(sink.receive()) == "/xremote";
+  };
+  ASSERT_TRUE(heard(quiet)) << daemon.log();
+  // The daemon forgets a peer when it next sends, so keep sending (chatty keeping its place)
+  // until it says it let quiet go; the window is 1 s, the wait bounded well beyond it.
+  const std::string forgotten =
+      "peer [^\\n]*:" + std::to_string(quiet.port()) + " silent for 1 s, no longer replied to";
+  bool forgot = false;
+  for (int tick = 0; tick < 50 && !forgot; ++tick) {
+    ASSERT_TRUE(heard(chatty)) << daemon.log();
+    ASSERT_TRUE(desk.send_to(desk_port, osc_message("/tick")));
+    forgot = daemon.wait_log(forgotten, 200).has_value();
+  }
+  ASSERT_TRUE(forgot) << daemon.log();
+
+  // The daemon answers its peers in one pass, so once chatty has /after, a copy for quiet
+  // would already be queued there.
+  ASSERT_TRUE(heard(chatty)) << daemon.log();
+  ASSERT_TRUE(desk.send_to(desk_port, osc_message("/after")));
+  EXPECT_TRUE(chatty.wait_for_address("/after")) << daemon.log();
+  for (const auto& message : quiet.drain()) {
+    EXPECT_EQ(message.address, "/tick") << "a forgotten peer was answered";
+  }
+  lo_address_free(mixer);
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
 // Endpoints a and b each listen and send to a raw socket of their own (peer_a, peer_b).
 struct TwoEndpoints {
   std::uint16_t a_port = free_port();
