@@ -135,5 +135,38 @@ TEST(UdpMalformedTest, EndpointLimitsOnSizeAndBundleDepthDropAndCount) {
       << daemon.log();
 }
 
+// OSC 1.0 allows a message without a type-tag string, and some mixers send one: it is no
+// malformed packet but a message with no arguments, forwarded and rewritten like any other.
+TEST(UdpMalformedTest, MessageWithoutTypeTagStringIsForwarded) {
+  auto in_port = free_port();
+  RawUdp out;
+  RawUdp sender;
+  ASSERT_TRUE(out.ok() && sender.ok());
+  Daemon daemon(
+      "endpoints:\n"
+      "  in: { protocol: udp, listen: " +
+      at(in_port) +
+      " }\n"
+      "  out: { protocol: udp, send: " +
+      at(out.port()) +
+      " }\n"
+      "routes:\n"
+      "  - { name: same, from: in, match: /old/*, to: out }\n"
+      "  - { name: renamed, from: in, match: /old/*, to: out, address: \"/new/{1}\" }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+
+  const std::string bare("/old/info\0\0\0", 12);
+  ASSERT_TRUE(sender.send_to(in_port, bare));
+  auto same = out.receive();
+  ASSERT_TRUE(same) << daemon.log();
+  EXPECT_EQ(same->bytes, bare);
+  auto renamed = out.receive();
+  ASSERT_TRUE(renamed) << daemon.log();
+  EXPECT_EQ(renamed->bytes, std::string("/new/info\0\0\0", 12));
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  EXPECT_EQ(counters(daemon.log(), "endpoint", "in"), "received 1, sent 0, dropped 0")
+      << daemon.log();
+}
+
 }  // namespace
 }  // namespace oscbridge::e2e
