@@ -69,6 +69,9 @@ void read_log(const Entry& entry, Config& config, Diagnostics& diagnostics) {
 // Records where each document starts, building nothing.
 class DocumentStarts final : public YAML::EventHandler {
  public:
+  DocumentStarts() = default;
+  DocumentStarts(const DocumentStarts&) = delete;
+  DocumentStarts& operator=(const DocumentStarts&) = delete;
   std::vector<YAML::Mark> marks;
   void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
   void OnDocumentEnd() override {}

@@ -129,6 +129,8 @@ std::optional<Route> RouteReader::read(const Located& value, std::size_t number)
 std::vector<Route> read_routes(const Entry& entry, const std::vector<ReadEndpoint>& endpoints,
                                Diagnostics& diagnostics) {
   std::vector<Route> routes;
+  // `routes:` with every route commented out is a file being edited, not a mistake.
+  if (entry.value.IsNull()) return routes;
   if (!entry.value.IsSequence()) {
     diagnostics.error(entry.value_at, "routes: expected a list of routes (each line starting " +
                                           std::string("with '- '), got ") + describe(entry.value));

@@ -256,7 +256,7 @@ std::optional<ArgTemplate> read_arg_mapping(const Located& value, const CaptureS
   std::optional<bool> clamped;
   if (clamp) {
     clamped = read_bool(field(value, *clamp), diagnostics);
-    if (clamped && !scale) {
+    if (clamped.value_or(false) && !scale) {
       diagnostics.error(clamp->key_at, value.what + ": 'clamp' needs a 'scale' to clamp to");
     }
   }

@@ -200,6 +200,7 @@ TEST(LoadDefaults, RoutesMayBeOmittedOrEmpty) {
       "endpoints:\n  a: { protocol: udp, listen: 127.0.0.1:1 }\n";
   EXPECT_TRUE(load_ok(kEndpoints).routes.empty());
   EXPECT_TRUE(load_ok(std::string(kEndpoints) + "routes: []\n").routes.empty());
+  EXPECT_TRUE(load_ok(std::string(kEndpoints) + "routes:\n#  - to: a\n").routes.empty());
 }
 
 TEST(LoadLimits, EveryLimitIsConfigurable) {

@@ -137,6 +137,7 @@ TEST(ArgTemplates, ConvertedArguments) {
       { arg: 2, scale: [0, 127, 1, -1.5], clamp: true },
       { arg: 1, scale: [0, 1, 0, 127], type: d, clamp: false },
       { arg: 3, type: i },
+      { arg: 4, clamp: false },
       { arg: 1, scale: [-1e3, 1e3, 0, 100], type: s } ])");
   EXPECT_EQ(args, (std::vector<ArgTemplate>{
                       ConvertedArg{1, Scale{0, 1, 0, 127}, ArgType::int32, false},
@@ -144,6 +145,7 @@ TEST(ArgTemplates, ConvertedArguments) {
                       ConvertedArg{2, Scale{0, 127, 1, -1.5}, ArgType::float32, true},
                       ConvertedArg{1, Scale{0, 1, 0, 127}, ArgType::float64, false},
                       ConvertedArg{3, std::nullopt, ArgType::int32, false},
+                      IncomingArg{4},
                       ConvertedArg{1, Scale{-1000, 1000, 0, 100}, ArgType::string, false},
                   }));
 }
