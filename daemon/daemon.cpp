@@ -145,10 +145,13 @@ class Service {
     }
   }
 
-  void shutdown() {
-    notify("STOPPING=1");
-    spdlog::info("stopping");
-    log_counters();
+  // After a start that failed there is nothing to report: only what did open is closed.
+  void shutdown(bool started) {
+    if (started) {
+      notify("STOPPING=1");
+      spdlog::info("stopping");
+      log_counters();
+    }
     if (watchdog_timer_ != 0) loop_.cancel(watchdog_timer_);
     if (signal_fd_ >= 0) {
       loop_.unwatch(signal_fd_);
@@ -240,7 +243,7 @@ int run_daemon(const DaemonOptions& options) {
   bool started = false;
   loop.run_sync([&] { started = service.start(); });
   if (started) service.wait_for_stop();
-  loop.run_sync([&] { service.shutdown(); });
+  loop.run_sync([&] { service.shutdown(started); });
   loop.stop();
   service.reaper().join_all();
   if (!started) spdlog::error("not started");
