@@ -78,6 +78,10 @@ TEST_F(TransformTest, AddressRewriteKeepsArgumentBytesVerbatim) {
   const osc::Message sent = parsed_message(out);
   EXPECT_EQ(sent.address(), "/track/3/volume");
   EXPECT_EQ(sent.after_address(), parsed_message(in).after_address());
+  // Without a type-tag string (OSC 1.0) there is nothing after the address to keep.
+  const osc::Message untagged = parsed_message(through(std::string("/1/fader4\0\0\0", 12)));
+  EXPECT_EQ(untagged.address(), "/track/4/volume");
+  EXPECT_FALSE(untagged.has_type_tag_string());
 }
 
 TEST_F(TransformTest, AddressTemplateUsesEveryCaptureInAnyOrder) {
