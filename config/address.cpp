@@ -161,8 +161,11 @@ CidrResult parse_cidr(std::string_view text) {
     cidr.address = *v6;
     max_prefix = 128;
   } else {
-    return fail("'" + std::string(text) +
-                "' is not an address or network such as 192.168.1.0/24 or fd00::/8");
+    // Built step by step: g++ 12 at -O3 warns (-Wrestrict) about "'" + std::string(...).
+    std::string message = "'";
+    message += text;
+    message += "' is not an address or network such as 192.168.1.0/24 or fd00::/8";
+    return fail(message);
   }
   unsigned prefix = max_prefix;
   if (slash != std::string_view::npos) {
@@ -171,8 +174,12 @@ CidrResult parse_cidr(std::string_view text) {
         std::from_chars(prefix_text.data(), prefix_text.data() + prefix_text.size(), prefix);
     if (prefix_text.empty() || ec != std::errc() ||
         end != prefix_text.data() + prefix_text.size() || prefix > max_prefix) {
-      return fail("prefix length '" + std::string(prefix_text) + "' in '" + std::string(text) +
-                  "' must be 0.." + std::to_string(max_prefix));
+      std::string message = "prefix length '";
+      message += prefix_text;
+      message += "' in '";
+      message += text;
+      message += "' must be 0.." + std::to_string(max_prefix);
+      return fail(message);
     }
   }
   cidr.prefix_length = static_cast<std::uint8_t>(prefix);
@@ -181,8 +188,10 @@ CidrResult parse_cidr(std::string_view text) {
     network.address[bit / 8] &= static_cast<std::uint8_t>(~(0x80u >> (bit % 8)));
   }
   if (network.address != cidr.address) {
-    return fail("'" + std::string(text) + "' has bits set after the prefix; did you mean " +
-                to_string(network) + "?");
+    std::string message = "'";
+    message += text;
+    message += "' has bits set after the prefix; did you mean " + to_string(network) + "?";
+    return fail(message);
   }
   return {cidr, {}};
 }

@@ -149,19 +149,45 @@ bool MessageTransformer::expand(const std::vector<config::TemplatePart>& parts,
   return true;
 }
 
+std::optional<TopLevelArgument> top_level_argument(const osc::Message& message,
+                                                   std::size_t number) {
+  auto arguments = message.arguments();
+  std::size_t seen = 0;
+  int depth = 0;
+  for (auto item = arguments.begin(); item != arguments.end(); ++item) {
+    char tag = (*item).tag();
+    if (depth == 0 && ++seen == number) {
+      std::size_t items = 1;
+      // A validated message has balanced brackets, so the matching ']' is there.
+      for (auto next = std::next(item); tag == '[' && next != arguments.end(); ++next) {
+        ++items;
+        char inner = (*next).tag();
+        if (inner == '[') ++depth;
+        if (inner == ']' && depth-- == 0) break;
+      }
+      return TopLevelArgument{item, items};
+    }
+    if (tag == '[') ++depth;
+    if (tag == ']') --depth;
+  }
+  return std::nullopt;
+}
+
 bool MessageTransformer::add_argument(osc::MessageBuilder& builder,
                                       const config::ArgTemplate& argument,
                                       const osc::Message& message, const osc::Captures& captures,
                                       std::string& why_not) {
-  auto incoming = [&](std::size_t number) -> std::optional<osc::Argument> {
-    auto found = message.argument(number - 1);
+  // Arguments are numbered at the top level: an array counts as one argument.
+  auto incoming = [&](std::size_t number) -> std::optional<TopLevelArgument> {
+    auto found = top_level_argument(message, number);
     if (!found) assign_joined(why_not, {"message has no argument ", Decimal(number)});
     return found;
   };
   if (auto* pass = std::get_if<config::IncomingArg>(&argument)) {
     auto found = incoming(pass->arg);
     if (!found) return false;
-    builder.add_argument(*found);
+    auto item = found->first;
+    for (std::size_t i = 0; i < found->items; ++i, ++item) builder.add_argument(*item);
     return true;
   }
   if (auto* capture = std::get_if<config::CaptureArg>(&argument)) {
@@ -223,9 +249,10 @@ bool MessageTransformer::add_argument(osc::MessageBuilder& builder,
     return true;
   }
   const auto& converted = std::get<config::ConvertedArg>(argument);
-  auto found = incoming(converted.arg);
-  if (!found) return false;
-  auto value = numeric(*found);
+  auto top_level = incoming(converted.arg);
+  if (!top_level) return false;
+  std::optional<osc::Argument> found = *top_level->first;
+  auto value = numeric(*found);  // an array starts with '[', which is not a number
   if (!value) {
     const char tag[] = {found->tag()};
     assign_joined(why_not, {"argument ", Decimal(converted.arg), " of type '",

@@ -42,6 +42,14 @@ class MessageTransformer {
   std::string text_;
 };
 
+// The N-th (1-based) argument at the top level of a message: one item, or a whole array from
+// its '[' through the matching ']' (items counts both brackets).
+struct TopLevelArgument {
+  osc::ArgumentIterator first;
+  std::size_t items = 1;
+};
+std::optional<TopLevelArgument> top_level_argument(const osc::Message& message, std::size_t number);
+
 // in mapped linearly by scale, clamped when asked. Exposed for tests.
 double scale_value(double value, const config::Scale& scale, bool clamp);
 

@@ -43,7 +43,7 @@ run_ctest() {
 }
 
 echo "== plain build"
-configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOSCBRIDGE_BENCH=ON
 run_ctest build
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer"

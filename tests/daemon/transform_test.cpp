@@ -115,6 +115,22 @@ TEST_F(TransformTest, DollarArgumentsReorderAndCopyBytesVerbatim) {
   }
 }
 
+TEST_F(TransformTest, AnArrayCountsAsOneArgumentAndIsCopiedWhole) {
+  load("- { from: a, to: b, args: [ $3, $1, $2 ] }\n");
+  // /arr ,i[f[ii]]s : argument 1 is the int, 2 the nested array, 3 the string.
+  std::vector<char> buffer(256);
+  osc::MessageBuilder builder(buffer, "/arr");
+  builder.add_int32(7).begin_array().add_float(0.5f).begin_array().add_int32(1).add_int32(2);
+  builder.end_array().end_array().add_string("tail");
+  auto size = builder.finish();
+  ASSERT_TRUE(size);
+  const osc::Message out = parsed_message(through(std::string(buffer.data(), *size)));
+  EXPECT_EQ(out.type_tags(), "si[f[ii]]");
+  // Scaling an array is not possible: the route does not apply.
+  load("- { from: a, to: b, args: [ { arg: 2, scale: [0, 1, 0, 127] } ] }\n");
+  expect_not_applicable(std::string(buffer.data(), *size));
+}
+
 TEST_F(TransformTest, EmptyArgsSendNoArguments) {
   load("- { from: a, to: b, args: [] }\n");
   const osc::Message out = parsed_message(through(message("/x", 1, 2.0f, "three")));
