@@ -3,9 +3,11 @@
 // that records what it receives. Everything is owned by the test that makes it.
 #pragma once
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <lo/lo.h>
 #include <netinet/in.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,17 +25,52 @@
 
 namespace oscbridge::e2e {
 
-// A port nothing is bound to right now, on 127.0.0.1 (type SOCK_DGRAM or SOCK_STREAM).
-inline std::uint16_t free_port(int type = SOCK_DGRAM) {
-  int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
+// A port for the daemon to bind, free on 127.0.0.1 (or ::1) for UDP and TCP. Taken from
+// below the kernel's ephemeral range (32768 and up), so no socket bound to port 0 meanwhile can
+// be handed it, and reserved with a lock file held until this test process exits, so tests
+// running in parallel never pick the same one.
+inline std::uint16_t free_port(int type = SOCK_DGRAM, int family = AF_INET) {
+  (void)type;  // checked for both protocols
+  constexpr int kFirst = 20000;
+  constexpr int kCount = 12000;
+  static int next = kFirst + static_cast<int>(::getpid() * 7919L % kCount);
+  std::filesystem::create_directories("/tmp/oscbridge-test-ports");
+  auto bindable = [&](int socket_type, std::uint16_t port) {
+    int fd = ::socket(family, socket_type | SOCK_CLOEXEC, 0);
+    sockaddr_storage address{};
+    socklen_t length;
+    if (family == AF_INET6) {
+      auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+      v6->sin6_family = AF_INET6;
+      v6->sin6_addr = in6addr_loopback;
+      v6->sin6_port = htons(port);
+      length = sizeof *v6;
+    } else {
+      auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+      v4->sin_family = AF_INET;
+      v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      v4->sin_port = htons(port);
+      length = sizeof *v4;
+    }
+    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0;
+    ::close(fd);
+    return ok;
+  };
+  for (int tries = 0; tries < kCount; ++tries) {
+    auto port = static_cast<std::uint16_t>(next);
+    next = next + 1 < kFirst + kCount ? next + 1 : kFirst;
+    std::string lock_path = "/tmp/oscbridge-test-ports/" + std::to_string(port);
+    int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (lock < 0) continue;
+    if (::flock(lock, LOCK_EX | LOCK_NB) != 0 || !bindable(SOCK_DGRAM, port) ||
+        !bindable(SOCK_STREAM, port)) {
+      ::close(lock);
+      continue;
+    }
+    return port;  // the lock stays held (its descriptor open) until the process exits
+  }
+  ADD_FAILURE() << "no free port between " << kFirst << " and " << kFirst + kCount;
+  return 0;
 }
 
 // A temporary directory removed with its files at the end of the test.

@@ -123,10 +123,9 @@ class RawUdp {
   std::uint16_t port_ = 0;
 };
 
-// A port nothing is bound to right now on ::1.
+// A port for the daemon to bind on ::1 (see free_port).
 inline std::uint16_t free_port6() {
-  RawUdp probe(AF_INET6);
-  return probe.port();
+  return free_port(SOCK_DGRAM, AF_INET6);
 }
 
 // An OSC message encoded by our codec; add puts the arguments in.
