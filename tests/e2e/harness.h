@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -130,6 +131,15 @@ class Daemon {
   std::optional<test::ChildProcess> process_;
 };
 
+// liblo's lo_arg pointers are only 4-byte aligned, so 8-byte members must not be read in
+// place (undefined behaviour UBSan reports): copy the bytes out.
+template <class T>
+T lo_value(const lo_arg* arg) {
+  T value;
+  std::memcpy(&value, arg, sizeof value);
+  return value;
+}
+
 // One OSC message as a liblo peer received it: address, type tags and arguments as text
 // ("i:3", "f:0.5", "s:text", ...), so tests compare plain strings.
 struct Received {
@@ -179,20 +189,22 @@ class LoPeer {
       char text[64];
       switch (types[i]) {
         case 'i':
-          std::snprintf(text, sizeof text, "i:%d", argv[i]->i);
+          std::snprintf(text, sizeof text, "i:%d", lo_value<std::int32_t>(argv[i]));
           break;
         case 'h':
-          std::snprintf(text, sizeof text, "h:%lld", static_cast<long long>(argv[i]->h));
+          std::snprintf(text, sizeof text, "h:%lld",
+                        static_cast<long long>(lo_value<std::int64_t>(argv[i])));
           break;
         case 'f':
-          std::snprintf(text, sizeof text, "f:%g", argv[i]->f);
+          std::snprintf(text, sizeof text, "f:%g", lo_value<float>(argv[i]));
           break;
         case 'd':
-          std::snprintf(text, sizeof text, "d:%g", argv[i]->d);
+          std::snprintf(text, sizeof text, "d:%g", lo_value<double>(argv[i]));
           break;
         case 's':
         case 'S':
-          message.args.push_back(std::string(1, types[i]) + ":" + &argv[i]->s);
+          message.args.push_back(std::string(1, types[i]) + ":" +
+                                 reinterpret_cast<const char*>(argv[i]));
           continue;
         default:
           std::snprintf(text, sizeof text, "%c", types[i]);

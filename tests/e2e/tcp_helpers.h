@@ -106,16 +106,16 @@ inline std::optional<Received> lo_decode(std::string_view packet) {
     char type = decoded.types[static_cast<std::size_t>(i)];
     switch (type) {
       case 'i':
-        decoded.args.push_back("i:" + std::to_string(argv[i]->i));
+        decoded.args.push_back("i:" + std::to_string(lo_value<std::int32_t>(argv[i])));
         break;
       case 'f': {
         char text[32];
-        std::snprintf(text, sizeof text, "f:%g", argv[i]->f);
+        std::snprintf(text, sizeof text, "f:%g", lo_value<float>(argv[i]));
         decoded.args.emplace_back(text);
         break;
       }
       case 's':
-        decoded.args.push_back(std::string("s:") + &argv[i]->s);
+        decoded.args.push_back(std::string("s:") + reinterpret_cast<const char*>(argv[i]));
         break;
       default:
         decoded.args.emplace_back(1, type);
