@@ -2,7 +2,9 @@
 # Builds and runs the whole suite, as CI does:
 #   1. plain RelWithDebInfo build, every test;
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build, every test;
-#   3. ThreadSanitizer build, the tests labelled "threads" (where threads meet);
+#   3. ThreadSanitizer build, where threads meet: the socket tests (loop threads, servers,
+#      clients) and the end-to-end tests (a TSan-built daemon with its loop and connector
+#      threads);
 #   4. clang + libFuzzer targets, each for OSCBRIDGE_FUZZ_SECONDS (default 60) under ASan+UBSan.
 # Build trees go to build/, build-asan/, build-tsan/, build-fuzz/. Stops at the first failure.
 set -euo pipefail
@@ -50,9 +52,9 @@ echo "== AddressSanitizer + UndefinedBehaviorSanitizer"
 configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DOSCBRIDGE_SANITIZE=address,undefined
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build-asan
 
-echo "== ThreadSanitizer (tests labelled threads)"
+echo "== ThreadSanitizer (socket and end-to-end tests)"
 configure_and_build build-tsan -DCMAKE_BUILD_TYPE=Debug -DOSCBRIDGE_SANITIZE=thread
-TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -L threads
+TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -L "^(socket|e2e)$"
 
 echo "== libFuzzer targets, ${fuzz_seconds}s each"
 CC=clang CXX=clang++ configure_and_build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
