@@ -317,14 +317,16 @@ ClientResult create_client(std::string_view address, std::uint16_t port, Protoco
       last_error = errno;
       continue;
     }
+    int on = 1;
+    if (protocol == Protocol::udp) {
+      // Before connect(): connecting a datagram socket to a broadcast address needs it.
+      ::setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on);
+    }
     last_error = connect_within(fd, candidate, left());
     if (last_error == 0) {
-      int on = 1;
       if (protocol == Protocol::tcp) {
         // OSC messages are small and latency-sensitive: no Nagle delay.
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-      } else {
-        ::setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on);
       }
       int send_timeout = timeout_ms < 0 ? -1 : (timeout_ms == 0 ? 5000 : timeout_ms);
       return {std::make_unique<SocketClient>(make_connected_client(fd, protocol, send_timeout)),
