@@ -326,7 +326,7 @@ SendResult SocketServer::send_to(const sockaddr_storage& destination, std::strin
 }
 
 int address_family(const SocketServer& server) {
-  return const_cast<SocketServer&>(server).impl().local.storage.ss_family;
+  return server.impl().local.storage.ss_family;
 }
 
 std::size_t SocketServer::send_many(const Datagram* datagrams, std::size_t count,

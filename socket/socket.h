@@ -208,6 +208,7 @@ class SocketServer {
   void set_send_queue_limit(std::size_t bytes);
 
   Impl& impl() { return *impl_; }
+  const Impl& impl() const { return *impl_; }
 
  private:
   std::unique_ptr<Impl> impl_;
