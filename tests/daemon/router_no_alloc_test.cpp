@@ -5,52 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <array>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "tests/daemon/daemon_test_util.h"
-
-namespace {
-
-thread_local bool counting = false;
-thread_local long allocations = 0;
-
-void* counted_allocation(std::size_t size) {
-  if (counting) ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  return counted_allocation(size);
-}
-void* operator new[](std::size_t size) {
-  return counted_allocation(size);
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  if (counting) ++allocations;
-  return std::malloc(size == 0 ? 1 : size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  if (counting) ++allocations;
-  return std::malloc(size == 0 ? 1 : size);
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
-}
+#include "tests/support/allocation_counter.h"
 
 namespace oscbridge::daemon {
 namespace {
@@ -58,15 +17,7 @@ namespace {
 using testing::bundle;
 using testing::message;
 
-class Counting {
- public:
-  Counting() {
-    allocations = 0;
-    counting = true;
-  }
-  ~Counting() { counting = false; }
-  long count() const { return allocations; }
-};
+using test::Counting;
 
 // Keeps the last packet in a fixed array and counts packets: sending allocates nothing.
 class StoringEndpoint final : public Endpoint {

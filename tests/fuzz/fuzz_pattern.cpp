@@ -3,98 +3,25 @@
 // Matching must agree with and without captures; a match's captures must rebuild the address
 // when put back into the pattern, each being text its wildcard may match; the address must
 // start with literal_prefix(). On small inputs the answer must equal a naive recursive
-// matcher's (the same oracle as tests/osc/pattern_conformance_test.cpp, kept short here).
+// matcher's (tests/support/naive_pattern_matcher.h, shared with pattern_conformance_test).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "osc/pattern.h"
+#include "tests/support/naive_pattern_matcher.h"
 
 namespace {
 
 using oscbridge::osc::Captures;
 using oscbridge::osc::Pattern;
+using oscbridge::test::naive_level;
+using oscbridge::test::naive_match;
 
 void require(bool condition) {
   if (!condition) std::abort();
-}
-
-bool in_set(std::string_view set, char c) {
-  const bool negate = !set.empty() && set[0] == '!';
-  if (negate) set.remove_prefix(1);
-  bool found = false;
-  for (std::size_t i = 0; i < set.size();) {
-    const bool range = i + 2 < set.size() && set[i + 1] == '-';
-    found = found || (range ? c >= set[i] && c <= set[i + 2] : c == set[i]);
-    i += range ? 3 : 1;
-  }
-  return c != '/' && found != negate;
-}
-
-// One pattern level (or one wildcard) against text without '/', by plain recursion.
-bool naive_level(std::string_view pattern, std::string_view text) {
-  if (pattern.empty()) return text.empty();
-  const std::size_t close = pattern.find(pattern[0] == '[' ? ']' : '}');
-  switch (pattern[0]) {
-    case '*':
-      for (std::size_t k = 0; k <= text.size(); ++k) {
-        if (naive_level(pattern.substr(1), text.substr(k))) return true;
-      }
-      return false;
-    case '?':
-      return !text.empty() && naive_level(pattern.substr(1), text.substr(1));
-    case '[':
-      return !text.empty() && in_set(pattern.substr(1, close - 1), text[0]) &&
-             naive_level(pattern.substr(close + 1), text.substr(1));
-    case '{':
-      for (std::size_t item = 1; item <= close;) {
-        std::size_t comma = pattern.find(',', item);
-        if (comma == std::string_view::npos || comma > close) comma = close;
-        const std::string_view alternative = pattern.substr(item, comma - item);
-        if (text.substr(0, alternative.size()) == alternative &&
-            naive_level(pattern.substr(close + 1), text.substr(alternative.size()))) {
-          return true;
-        }
-        item = comma + 1;
-      }
-      return false;
-    default:
-      return !text.empty() && text[0] == pattern[0] &&
-             naive_level(pattern.substr(1), text.substr(1));
-  }
-}
-
-std::vector<std::string_view> split_levels(std::string_view text) {
-  std::vector<std::string_view> levels;
-  text.remove_prefix(1);
-  for (std::size_t slash; (slash = text.find('/')) != std::string_view::npos;) {
-    levels.push_back(text.substr(0, slash));
-    text.remove_prefix(slash + 1);
-  }
-  levels.push_back(text);
-  return levels;
-}
-
-// An empty pattern level stands for `//` (compiled patterns have no other empty level).
-bool naive_levels(const std::vector<std::string_view>& pattern, std::size_t p,
-                  const std::vector<std::string_view>& address, std::size_t a) {
-  if (p == pattern.size()) return a == address.size();
-  if (pattern[p].empty()) {
-    for (std::size_t k = a; k <= address.size(); ++k) {
-      if (naive_levels(pattern, p + 1, address, k)) return true;
-    }
-    return false;
-  }
-  return a < address.size() && naive_level(pattern[p], address[a]) &&
-         naive_levels(pattern, p + 1, address, a + 1);
-}
-
-bool naive_match(std::string_view pattern, std::string_view address) {
-  if (address.empty() || address[0] != '/') return false;
-  return naive_levels(split_levels(pattern), 0, split_levels(address), 0);
 }
 
 // Puts the captures back in place of the wildcards. The pattern compiled, so every '[' has

@@ -3,8 +3,6 @@
 // replacement affects no other test.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -13,46 +11,7 @@
 #include "osc/packet.h"
 #include "osc/slip.h"
 #include "tests/osc/osc_test_util.h"
-
-namespace {
-
-thread_local bool counting = false;
-thread_local long allocations = 0;
-
-void* counted_allocation(std::size_t size) {
-  if (counting) ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  return counted_allocation(size);
-}
-void* operator new[](std::size_t size) {
-  return counted_allocation(size);
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  if (counting) ++allocations;
-  return std::malloc(size == 0 ? 1 : size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  if (counting) ++allocations;
-  return std::malloc(size == 0 ? 1 : size);
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
-}
+#include "tests/support/allocation_counter.h"
 
 namespace oscbridge::osc {
 namespace {
@@ -64,15 +23,7 @@ using testing::bundle;
 using testing::message;
 using testing::padded;
 
-class Counting {
- public:
-  Counting() {
-    allocations = 0;
-    counting = true;
-  }
-  ~Counting() { counting = false; }
-  long count() const { return allocations; }
-};
+using test::Counting;
 
 TEST(NoAllocationTest, TheCounterSeesAllocations) {
   Counting scope;

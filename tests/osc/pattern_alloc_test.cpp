@@ -1,57 +1,30 @@
 // Proves that matching allocates nothing: this executable replaces the global operator new
-// and counts the calls made while the matcher runs (compiling is allowed to allocate).
+// (tests/support/allocation_counter.h) and counts the calls made on this thread while the
+// matcher runs (compiling is allowed to allocate).
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "osc/pattern.h"
-
-namespace {
-
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
-
-void* counted_allocation(std::size_t size) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
-  if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
-  throw std::bad_alloc();
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  return counted_allocation(size);
-}
-void* operator new[](std::size_t size) {
-  return counted_allocation(size);
-}
-void operator delete(void* memory) noexcept {
-  std::free(memory);
-}
-void operator delete[](void* memory) noexcept {
-  std::free(memory);
-}
-void operator delete(void* memory, std::size_t) noexcept {
-  std::free(memory);
-}
-void operator delete[](void* memory, std::size_t) noexcept {
-  std::free(memory);
-}
+#include "tests/support/allocation_counter.h"
 
 namespace oscbridge::osc {
 namespace {
 
+using test::Counting;
+
 TEST(PatternAllocation, CounterSeesAllocations) {
   // Guards the guard: if the replacement were not in effect the test below would prove nothing.
-  counting = true;
-  auto* probe = new std::string(100, 'x');
-  counting = false;
+  long counted = 0;
+  std::string* probe = nullptr;
+  {
+    Counting scope;
+    probe = new std::string(100, 'x');
+    counted = scope.count();
+  }
   delete probe;
-  EXPECT_GE(allocations.exchange(0), 1U);
+  EXPECT_GE(counted, 1);
 }
 
 TEST(PatternAllocation, MatchingNeverAllocates) {
@@ -85,17 +58,20 @@ TEST(PatternAllocation, MatchingNeverAllocates) {
   }
   std::size_t matched = 0;
   Captures captures;
-  counting = true;
-  for (int round = 0; round < 10; ++round) {
-    for (const auto& pattern : patterns) {
-      for (const auto& address : addresses) {
-        matched += pattern.matches(address) ? 1 : 0;
-        matched += pattern.matches(address, captures) ? 1 : 0;
+  long counted = 0;
+  {
+    Counting scope;
+    for (int round = 0; round < 10; ++round) {
+      for (const auto& pattern : patterns) {
+        for (const auto& address : addresses) {
+          matched += pattern.matches(address) ? 1 : 0;
+          matched += pattern.matches(address, captures) ? 1 : 0;
+        }
       }
     }
+    counted = scope.count();
   }
-  counting = false;
-  EXPECT_EQ(allocations.load(), 0U);
+  EXPECT_EQ(counted, 0);
   EXPECT_EQ(matched, 10 * expected);
 }
 
