@@ -44,6 +44,8 @@ struct SocketServer::Impl {
 
   // Loop-thread state.
   std::atomic<std::size_t> send_queue_limit{kSendQueueLimit};
+  // Loop thread: false once close_everything() ran; tasks posted for connections check it.
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
   bool serving = false;  // whether fd and connections are watched right now
   int spare_fd = -1;     // given up to accept (and drop) a connection when out of fds
   std::unordered_map<int, std::unique_ptr<SocketClient>> connections;
@@ -134,18 +136,22 @@ struct SocketServer::Impl {
     int on = 1;
     ::setsockopt(connection_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     ServerConnection::Hooks hooks;
-    hooks.want_write = [this, connection_fd] {
-      loop->post([this, connection_fd] {
-        if (serving && connections.count(connection_fd)) {
+    // Posted tasks may run after this server is gone (closed in the same loop round), so
+    // they hold the alive token rather than trusting `this`.
+    hooks.want_write = [this, connection_fd, alive = alive] {
+      loop->post([this, connection_fd, alive] {
+        if (*alive && serving && connections.count(connection_fd)) {
           loop->modify(connection_fd, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
         }
       });
     };
-    hooks.request_close = [this, connection_fd] {
-      loop->post([this, connection_fd] { remove_connection(connection_fd, true); });
+    hooks.request_close = [this, connection_fd, alive = alive] {
+      loop->post([this, connection_fd, alive] {
+        if (*alive) remove_connection(connection_fd, true);
+      });
     };
-    auto impl =
-        std::make_unique<ServerConnection>(connection_fd, kSendQueueLimit, std::move(hooks));
+    auto impl = std::make_unique<ServerConnection>(connection_fd, send_queue_limit.load(),
+                                                   std::move(hooks));
     auto& client =
         *connections.emplace(connection_fd, std::make_unique<SocketClient>(std::move(impl)))
              .first->second;
@@ -227,6 +233,7 @@ struct SocketServer::Impl {
   }
 
   void close_everything() {
+    *alive = false;
     stop_serving();
     while (!connections.empty()) remove_connection(connections.begin()->first, false);
     if (fd >= 0) ::close(fd);
