@@ -102,18 +102,67 @@ ResolveResult lookup(const std::string& host, const std::string& service, const 
   return result;
 }
 
-}  // namespace
-
-ResolveResult resolve(std::string_view host_text, std::uint16_t port, Protocol protocol,
-                      bool passive, int timeout_ms) {
-  std::string host(host_text);
+std::string unbracketed(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
+  return std::string(host);
+}
+
+addrinfo hints_for(Protocol protocol, bool passive) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = protocol == Protocol::tcp ? SOCK_STREAM : SOCK_DGRAM;
   hints.ai_flags = passive ? AI_PASSIVE : 0;
+  return hints;
+}
+
+}  // namespace
+
+bool is_literal_address(std::string_view host_text) {
+  std::string host = unbracketed(host_text);
+  in6_addr scratch;
+  return ::inet_pton(AF_INET, host.c_str(), &scratch) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), &scratch) == 1;
+}
+
+ResolveResult resolve_here(std::string_view host_text, std::uint16_t port, Protocol protocol) {
+  std::string host = unbracketed(host_text);
+  if (host.empty()) return {{}, "no address given"};
+  auto hints = hints_for(protocol, false);
+  if (is_literal_address(host)) hints.ai_flags |= AI_NUMERICHOST;
+  return lookup(host, std::to_string(port), hints);
+}
+
+std::vector<sockaddr_storage> addresses_for_family(const std::vector<SocketAddress>& addresses,
+                                                   int family) {
+  std::vector<sockaddr_storage> out;
+  for (const auto& candidate : addresses) {
+    if (family == AF_UNSPEC || candidate.storage.ss_family == family) {
+      out.push_back(candidate.storage);
+    }
+  }
+  if (family != AF_INET6) return out;
+  // A dual-stack IPv6 socket reaches IPv4 hosts through IPv4-mapped addresses.
+  for (const auto& candidate : addresses) {
+    if (candidate.storage.ss_family != AF_INET) continue;
+    auto* v4 = reinterpret_cast<const sockaddr_in*>(&candidate.storage);
+    sockaddr_storage mapped{};
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&mapped);
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = v4->sin_port;
+    v6->sin6_addr.s6_addr[10] = 0xff;
+    v6->sin6_addr.s6_addr[11] = 0xff;
+    std::memcpy(&v6->sin6_addr.s6_addr[12], &v4->sin_addr, 4);
+    out.push_back(mapped);
+  }
+  return out;
+}
+
+ResolveResult resolve(std::string_view host_text, std::uint16_t port, Protocol protocol,
+                      bool passive, int timeout_ms) {
+  std::string host = unbracketed(host_text);
+  addrinfo hints = hints_for(protocol, passive);
   std::string service = std::to_string(port);
 
   if (host.empty() && passive) {
@@ -127,10 +176,7 @@ ResolveResult resolve(std::string_view host_text, std::uint16_t port, Protocol p
     return result;
   }
 
-  in6_addr scratch;
-  bool numeric = ::inet_pton(AF_INET, host.c_str(), &scratch) == 1 ||
-                 ::inet_pton(AF_INET6, host.c_str(), &scratch) == 1;
-  if (numeric) {
+  if (is_literal_address(host)) {
     hints.ai_flags |= AI_NUMERICHOST;
     return lookup(host, service, hints);
   }
@@ -168,29 +214,10 @@ ResolvedAddress resolve_address(std::string_view host, std::uint16_t port, Proto
     out.error = resolved.error;
     return out;
   }
-  const SocketAddress* chosen = nullptr;
-  for (const auto& candidate : resolved.addresses) {
-    if (family == AF_UNSPEC || candidate.storage.ss_family == family) {
-      chosen = &candidate;
-      break;
-    }
-  }
-  if (chosen != nullptr) {
-    out.address = chosen->storage;
+  auto usable = addresses_for_family(resolved.addresses, family);
+  if (!usable.empty()) {
+    out.address = usable.front();
     return out;
-  }
-  if (family == AF_INET6) {
-    for (const auto& candidate : resolved.addresses) {
-      if (candidate.storage.ss_family != AF_INET) continue;
-      auto* v4 = reinterpret_cast<const sockaddr_in*>(&candidate.storage);
-      auto* v6 = reinterpret_cast<sockaddr_in6*>(&out.address);
-      v6->sin6_family = AF_INET6;
-      v6->sin6_port = v4->sin_port;
-      v6->sin6_addr.s6_addr[10] = 0xff;
-      v6->sin6_addr.s6_addr[11] = 0xff;
-      std::memcpy(&v6->sin6_addr.s6_addr[12], &v4->sin_addr, 4);
-      return out;
-    }
   }
   out.error = "no " + std::string(family == AF_INET ? "IPv4" : "IPv6") + " address for '" +
               std::string(host) + "'";

@@ -4,14 +4,18 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "socket/connection.h"
 #include "socket/socket.h"
 
 namespace oscbridge::socket {
@@ -42,6 +46,15 @@ struct ResolveResult {
 };
 ResolveResult resolve(std::string_view host, std::uint16_t port, Protocol protocol, bool passive,
                       int timeout_ms);
+
+// Whether host (possibly "[v6]") is a literal address, which resolves without a lookup.
+bool is_literal_address(std::string_view host);
+// Resolves on the calling thread, however long getaddrinfo takes: for threads of their own.
+ResolveResult resolve_here(std::string_view host, std::uint16_t port, Protocol protocol);
+// The addresses a socket of family can use, in order; for AF_INET6 the IPv4 ones follow as
+// IPv4-mapped addresses. AF_UNSPEC keeps them all.
+std::vector<sockaddr_storage> addresses_for_family(const std::vector<SocketAddress>& addresses,
+                                                   int family);
 
 // Every SocketClient is one of: a connected client (create_client), a server's accepted
 // TCP connection, or a UDP server's per-datagram peer.
@@ -94,15 +107,19 @@ class DatagramPeer final : public SocketClient::Impl {
   bool open_ = false;
 };
 
-// A server's accepted TCP connection. The server's loop reads it; send() may come from
-// any thread: it writes what the kernel takes and queues the rest for the loop to flush.
+// A server's accepted TCP connection: the SocketClient face of a Connection. The loop owns
+// the Connection; send() from another thread is carried over with run_sync, so its result
+// still comes back synchronously, as the seed's blocking API promises.
 class ServerConnection final : public SocketClient::Impl {
  public:
   struct Hooks {
-    std::function<void()> want_write;     // ask the loop to watch for EPOLLOUT
-    std::function<void()> request_close;  // ask the loop to release the connection
+    // Runs task on the loop thread with this connection, found by id, and waits; false when
+    // the connection (or the server) is gone by then.
+    std::function<bool(const std::function<void(ServerConnection&)>& task)> on_loop;
+    // Asks the loop to release the connection (by id), with socket_closed.
+    std::function<void()> request_close;
   };
-  ServerConnection(int fd, std::size_t queue_limit, Hooks hooks);
+  ServerConnection(EventLoop& loop, std::unique_ptr<Connection> connection, Hooks hooks);
   ~ServerConnection() override;
 
   bool is_open() const override;
@@ -111,19 +128,19 @@ class ServerConnection final : public SocketClient::Impl {
   ReceiveResult receive(ReceiveMode mode, int timeout_ms) override;
   int native_handle() const override;
 
-  // Loop thread: write queued bytes. Returns 0, or the errno that broke the connection.
-  int flush();
-  bool has_queued_output() const;
-  // Loop thread: closes the descriptor (after the loop stopped watching it).
+  // Loop thread.
+  Connection& connection() { return *connection_; }
+  // Loop thread: marks the socket closed and closes the descriptor now.
   void release();
 
  private:
-  mutable std::mutex mutex_;
-  int fd_;
-  bool open_ = true;
-  std::size_t queue_limit_;
-  std::string queue_;
-  std::size_t queue_start_ = 0;
+  // Loop thread; nullopt when the socket is already closed.
+  std::optional<SendResult> send_on_loop(std::string_view message);
+
+  EventLoop& loop_;
+  std::unique_ptr<Connection> connection_;
+  std::atomic<bool> open_{true};
+  std::atomic<int> fd_;
   Hooks hooks_;
 };
 

@@ -1,5 +1,6 @@
-// SocketServer: a bound socket served from an EventLoop. Accepting, reading and
-// flushing happen on the loop thread; run/stop/close hand their work to it.
+// SocketServer: a bound socket served from an EventLoop. TCP serving is a Listener and one
+// Connection per accepted client; UDP serving is recvmmsg on the socket. Everything runs on
+// the loop thread; run/stop/close hand their work to it.
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -13,8 +14,10 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <shared_mutex>
 #include <unordered_map>
 
+#include "socket/connection.h"
 #include "socket/event_loop.h"
 #include "socket/internal.h"
 #include "socket/resolve.h"
@@ -25,13 +28,17 @@ namespace {
 constexpr std::size_t kMaxDatagram = 65536;
 constexpr std::size_t kDatagramBatch = 8;  // recvmmsg batch per wakeup
 constexpr std::size_t kSendQueueLimit = 1 << 20;
-constexpr int kAcceptsPerWakeup = 64;
-constexpr int kReadsPerWakeup = 4;  // bounds one connection's turn so others get theirs
+constexpr std::size_t kReadChunk = 65536;
+constexpr std::size_t kReadsPerWakeup = 4;  // bounds one connection's turn so others get theirs
 }  // namespace
 
 struct SocketServer::Impl {
   Protocol protocol;
+  // UDP: the socket. TCP: the listening socket until the Listener takes it over (first run).
+  // Written on the loop thread under fd_mutex; send_to/send_many read it under a shared lock
+  // from any thread, so a close never hands them a number already reused.
   int fd;
+  std::shared_mutex fd_mutex;
   SocketAddress local;
   std::unique_ptr<EventLoop> own_loop;  // when no shared loop was given
   EventLoop* loop;
@@ -42,14 +49,16 @@ struct SocketServer::Impl {
   bool running = false;  // guarded by state_mutex
   bool open = true;      // guarded by state_mutex
 
-  // Loop-thread state.
   std::atomic<std::size_t> send_queue_limit{kSendQueueLimit};
-  // Loop thread: false once close_everything() ran; tasks posted for connections check it.
+
+  // Loop-thread state.
+  // False once close_everything() ran; tasks posted for connections check it.
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
-  bool serving = false;  // whether fd and connections are watched right now
-  int spare_fd = -1;     // given up to accept (and drop) a connection when out of fds
-  std::unordered_map<int, std::unique_ptr<SocketClient>> connections;
-  std::vector<char> read_buffer;
+  bool serving = false;                // whether the socket and connections are watched right now
+  std::unique_ptr<Listener> listener;  // TCP, from the first run()
+  // Keyed by id, never by descriptor: a posted close must not hit a newer connection that
+  // got the same descriptor number.
+  std::unordered_map<ConnectionId, std::unique_ptr<SocketClient>> connections;
   std::unique_ptr<SocketClient> datagram_peer;
   std::vector<std::array<char, kMaxDatagram>> datagrams;
 
@@ -59,9 +68,7 @@ struct SocketServer::Impl {
       own_loop = std::make_unique<EventLoop>();
       loop = own_loop.get();
     }
-    if (protocol == Protocol::tcp) {
-      spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    } else {
+    if (protocol == Protocol::udp) {
       auto peer = std::make_unique<DatagramPeer>(fd);
       datagram_peer = std::make_unique<SocketClient>(std::move(peer));
     }
@@ -81,122 +88,99 @@ struct SocketServer::Impl {
   void start_serving() {
     if (serving) return;
     serving = true;
-    loop->watch(fd, EPOLLIN, [this](std::uint32_t) {
-      protocol == Protocol::tcp ? accept_ready() : datagrams_ready();
-    });
-    for (auto& [connection_fd, client] : connections) watch_connection(connection_fd);
+    if (protocol == Protocol::udp) {
+      if (auto error = loop->watch(fd, EPOLLIN, [this](std::uint32_t) { datagrams_ready(); })) {
+        report("cannot serve " + address_text(local) + ": " + error.message());
+      }
+      return;
+    }
+    if (listener) {
+      listener->resume();
+    } else {
+      Listener::Handlers handlers;
+      handlers.on_accept = [this](std::unique_ptr<Connection> connection) {
+        add_connection(std::move(connection));
+      };
+      handlers.on_error = [this](const std::string& message) { report(message); };
+      try {
+        listener = Listener::adopt(*loop, fd, limits(), std::move(handlers));
+      } catch (const std::system_error& error) {
+        std::unique_lock lock(fd_mutex);
+        fd = -1;  // adopt closed it; nothing can be served
+        report("cannot serve " + address_text(local) + ": " + error.what());
+      }
+    }
+    for (auto& entry : connections) connection_impl(*entry.second).connection().resume();
   }
 
   void stop_serving() {
     if (!serving) return;
     serving = false;
-    loop->unwatch(fd);
-    for (auto& entry : connections) loop->unwatch(entry.first);
+    if (protocol == Protocol::udp) return loop->unwatch(fd);
+    if (listener) listener->pause();
+    for (auto& entry : connections) connection_impl(*entry.second).connection().pause();
+  }
+
+  ConnectionLimits limits() const {
+    ConnectionLimits limits;
+    limits.read_chunk = kReadChunk;
+    limits.reads_per_wakeup = kReadsPerWakeup;
+    limits.queue_limit = send_queue_limit.load();
+    return limits;
   }
 
   ServerConnection& connection_impl(SocketClient& client) {
     return static_cast<ServerConnection&>(client.impl());
   }
 
-  void watch_connection(int connection_fd) {
-    auto& connection = connection_impl(*connections.at(connection_fd));
-    std::uint32_t events = EPOLLIN | EPOLLRDHUP;
-    if (connection.has_queued_output()) events |= EPOLLOUT;
-    loop->watch(connection_fd, events, [this, connection_fd](std::uint32_t ready) {
-      connection_ready(connection_fd, ready);
-    });
-  }
-
-  void accept_ready() {
-    for (int i = 0; i < kAcceptsPerWakeup && serving; ++i) {
-      int connection_fd = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (connection_fd < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        int error = errno;
-        report("accept: " + system_message(error));
-        if (error == EMFILE || error == ENFILE) drop_pending_connection();
-        return;
-      }
-      add_connection(connection_fd);
-    }
-  }
-
-  // Out of descriptors, a pending connection would keep the listener readable and the
-  // loop spinning; free the spare descriptor long enough to accept and close it.
-  void drop_pending_connection() {
-    if (spare_fd < 0) return;
-    ::close(spare_fd);
-    int dropped = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (dropped >= 0) ::close(dropped);
-    spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  }
-
-  void add_connection(int connection_fd) {
-    int on = 1;
-    ::setsockopt(connection_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  void add_connection(std::unique_ptr<Connection> connection) {
+    connection->set_queue_limit(send_queue_limit.load());
+    ConnectionId id = connection->id();
     ServerConnection::Hooks hooks;
-    // Posted tasks may run after this server is gone (closed in the same loop round), so
-    // they hold the alive token rather than trusting `this`.
-    hooks.want_write = [this, connection_fd, alive = alive] {
-      loop->post([this, connection_fd, alive] {
-        if (*alive && serving && connections.count(connection_fd)) {
-          loop->modify(connection_fd, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
-        }
+    // Hooks may run after this server is gone (closed in the same loop round), so they hold
+    // the alive token rather than trusting `this`.
+    hooks.on_loop = [this, id, alive = alive](const std::function<void(ServerConnection&)>& task) {
+      bool found = false;
+      loop->run_sync([&] {
+        if (!*alive) return;
+        auto entry = connections.find(id);
+        if (entry == connections.end()) return;
+        task(connection_impl(*entry->second));
+        found = true;
+      });
+      return found;
+    };
+    hooks.request_close = [this, id, alive = alive] {
+      loop->post([this, id, alive] {
+        if (*alive) remove_connection(id, true);
       });
     };
-    hooks.request_close = [this, connection_fd, alive = alive] {
-      loop->post([this, connection_fd, alive] {
-        if (*alive) remove_connection(connection_fd, true);
-      });
+    auto impl = std::make_unique<ServerConnection>(*loop, std::move(connection), std::move(hooks));
+    SocketClient* client = connections.emplace(id, std::make_unique<SocketClient>(std::move(impl)))
+                               .first->second.get();
+    Connection::Handlers handlers;
+    handlers.on_data = [this, client](Connection&, std::string_view data) {
+      // Closed by the user (from another thread) but not yet released: nothing more for it.
+      if (!client->is_open()) return;
+      if (notifier.socket_message) notifier.socket_message(*client, data);
     };
-    auto impl = std::make_unique<ServerConnection>(connection_fd, send_queue_limit.load(),
-                                                   std::move(hooks));
-    auto& client =
-        *connections.emplace(connection_fd, std::make_unique<SocketClient>(std::move(impl)))
-             .first->second;
-    watch_connection(connection_fd);
-    if (notifier.socket_accepted) notifier.socket_accepted(client);
+    handlers.on_close = [this, id, client](Connection&, std::error_code error) {
+      if (error != Errc::peer_closed) {
+        report("connection from " + client->peer_address() + ": " + error.message());
+      }
+      remove_connection(id, true);
+    };
+    connection_impl(*client).connection().set_handlers(std::move(handlers));
+    if (notifier.socket_accepted) notifier.socket_accepted(*client);
   }
 
-  void remove_connection(int connection_fd, bool notify) {
-    auto found = connections.find(connection_fd);
+  void remove_connection(ConnectionId id, bool notify) {
+    auto found = connections.find(id);
     if (found == connections.end()) return;
     auto client = std::move(found->second);
     connections.erase(found);
-    if (serving) loop->unwatch(connection_fd);
     if (notify && serving && notifier.socket_closed) notifier.socket_closed(*client);
     connection_impl(*client).release();
-  }
-
-  void connection_ready(int connection_fd, std::uint32_t ready) {
-    auto& client = *connections.at(connection_fd);
-    auto& connection = connection_impl(client);
-    if (ready & EPOLLOUT) {
-      if (int error = connection.flush(); error != 0) {
-        report("send to " + client.peer_address() + ": " + system_message(error));
-        return remove_connection(connection_fd, true);
-      }
-      if (!connection.has_queued_output()) loop->modify(connection_fd, EPOLLIN | EPOLLRDHUP);
-    }
-    if (!(ready & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return;
-    read_buffer.resize(kMaxDatagram);
-    for (int i = 0; i < kReadsPerWakeup; ++i) {
-      ssize_t count = ::recv(connection_fd, read_buffer.data(), read_buffer.size(), 0);
-      if (count > 0) {
-        if (notifier.socket_message) {
-          notifier.socket_message(client, std::string_view(read_buffer.data(), count));
-        }
-        // The callback may have stopped the server or closed this connection.
-        if (!serving || !connection.is_open() || !connections.count(connection_fd)) return;
-        continue;
-      }
-      if (count == 0) return remove_connection(connection_fd, true);
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-      if (errno == EINTR) continue;
-      report("receive from " + client.peer_address() + ": " + system_message(errno));
-      return remove_connection(connection_fd, true);
-    }
   }
 
   void datagrams_ready() {
@@ -236,10 +220,13 @@ struct SocketServer::Impl {
     *alive = false;
     stop_serving();
     while (!connections.empty()) remove_connection(connections.begin()->first, false);
-    if (fd >= 0) ::close(fd);
+    std::unique_lock lock(fd_mutex);
+    if (listener) {
+      listener.reset();  // closes the socket it took over
+    } else if (fd >= 0) {
+      ::close(fd);
+    }
     fd = -1;
-    if (spare_fd >= 0) ::close(spare_fd);
-    spare_fd = -1;
   }
 };
 
@@ -323,6 +310,8 @@ void SocketServer::wait(int timeout_ms) {
 SendResult SocketServer::send_to(const sockaddr_storage& destination, std::string_view message) {
   if (!is_open()) throw SocketClosedError();
   if (impl_->protocol != Protocol::udp) return {false, "send_to is only available on UDP servers"};
+  std::shared_lock lock(impl_->fd_mutex);
+  if (impl_->fd < 0) throw SocketClosedError();
   for (;;) {
     ssize_t count =
         ::sendto(impl_->fd, message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
@@ -343,6 +332,8 @@ std::size_t SocketServer::send_many(const Datagram* datagrams, std::size_t count
     error = "send_many is only available on UDP servers";
     return 0;
   }
+  std::shared_lock lock(impl_->fd_mutex);
+  if (impl_->fd < 0) throw SocketClosedError();
   constexpr std::size_t kBatch = 64;
   std::array<mmsghdr, kBatch> headers;
   std::array<iovec, kBatch> vectors;

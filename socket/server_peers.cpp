@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "socket/event_loop.h"
 #include "socket/internal.h"
 
 namespace oscbridge::socket {
@@ -32,108 +33,69 @@ ReceiveResult DatagramPeer::receive(ReceiveMode, int) {
   return {std::nullopt, kServerReceive};
 }
 
-ServerConnection::ServerConnection(int fd, std::size_t queue_limit, Hooks hooks)
-    : fd_(fd), queue_limit_(queue_limit), hooks_(std::move(hooks)) {
-  set_addresses(local_address_of(fd), peer_address_of(fd));
+ServerConnection::ServerConnection(EventLoop& loop, std::unique_ptr<Connection> connection,
+                                   Hooks hooks)
+    : loop_(loop),
+      connection_(std::move(connection)),
+      fd_(connection_->native_handle()),
+      hooks_(std::move(hooks)) {
+  SocketAddress local_address;
+  local_address.storage = connection_->local();
+  local_address.length = sockaddr_length(local_address.storage);
+  SocketAddress peer_address;
+  peer_address.storage = connection_->peer();
+  peer_address.length = sockaddr_length(peer_address.storage);
+  set_addresses(local_address, peer_address);
 }
 
-ServerConnection::~ServerConnection() {
-  release();
-}
+ServerConnection::~ServerConnection() = default;
 
 bool ServerConnection::is_open() const {
-  std::lock_guard lock(mutex_);
-  return open_;
+  return open_.load();
 }
 
 int ServerConnection::native_handle() const {
-  std::lock_guard lock(mutex_);
-  return open_ ? fd_ : -1;
+  return open_.load() ? fd_.load() : -1;
 }
 
 void ServerConnection::close() {
-  {
-    std::lock_guard lock(mutex_);
-    if (!open_) return;
-    open_ = false;
-  }
-  // The descriptor itself is closed by the loop, after it stops watching it.
+  if (!open_.exchange(false)) return;
+  // The loop releases the Connection (with socket_closed), after this round's write, so a
+  // reply sent just before close() still goes out; data read meanwhile is not handed on.
   if (hooks_.request_close) hooks_.request_close();
 }
 
+std::optional<SendResult> ServerConnection::send_on_loop(std::string_view message) {
+  if (!open_.load()) return std::nullopt;
+  std::error_code error = connection_->send(message);
+  if (!error) return SendResult{true, {}};
+  // A refused message was not cut: the stream is still in step and stays open.
+  if (error == Errc::queue_full) return SendResult{false, error.message()};
+  close();
+  return SendResult{false, error.message()};
+}
+
 SendResult ServerConnection::send(std::string_view message) {
-  bool need_write_watch = false;
-  SendResult result{true, {}};
-  {
-    std::lock_guard lock(mutex_);
-    if (!open_) throw SocketClosedError();
-    std::size_t sent = 0;
-    if (queue_start_ == queue_.size()) {
-      while (sent < message.size()) {
-        ssize_t count =
-            ::send(fd_, message.data() + sent, message.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (count >= 0) {
-          sent += static_cast<std::size_t>(count);
-        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          break;
-        } else if (errno != EINTR) {
-          result = {false, system_message(errno)};
-          break;
-        }
-      }
-    }
-    if (result.success && sent < message.size()) {
-      std::size_t rest = message.size() - sent;
-      if (queue_.size() - queue_start_ + rest > queue_limit_) {
-        // Only whole messages are refused, so a refused send never splits a frame.
-        if (sent == 0) return {false, "send queue full"};
-        result = {false, "send queue full"};
-      } else {
-        need_write_watch = queue_start_ == queue_.size();
-        queue_.append(message.substr(sent));
-      }
-    }
+  if (!open_.load()) throw SocketClosedError();
+  std::optional<SendResult> result;
+  if (loop_.in_loop_thread()) {
+    result = send_on_loop(message);
+  } else {
+    hooks_.on_loop([&](ServerConnection& self) { result = self.send_on_loop(message); });
   }
-  if (!result.success) {
-    close();  // a stream that lost part of a message, or a broken one, is unusable
-    return result;
-  }
-  if (need_write_watch && hooks_.want_write) hooks_.want_write();
-  return result;
+  if (!result) throw SocketClosedError();  // closed meanwhile, by the peer or another thread
+  return *result;
 }
 
 ReceiveResult ServerConnection::receive(ReceiveMode, int) {
   return {std::nullopt, kServerReceive};
 }
 
-int ServerConnection::flush() {
-  std::lock_guard lock(mutex_);
-  while (queue_start_ < queue_.size()) {
-    ssize_t count = ::send(fd_, queue_.data() + queue_start_, queue_.size() - queue_start_,
-                           MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (count >= 0) {
-      queue_start_ += static_cast<std::size_t>(count);
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      return 0;
-    } else if (errno != EINTR) {
-      return errno;
-    }
-  }
-  queue_.clear();
-  queue_start_ = 0;
-  return 0;
-}
-
-bool ServerConnection::has_queued_output() const {
-  std::lock_guard lock(mutex_);
-  return queue_start_ < queue_.size();
-}
-
 void ServerConnection::release() {
-  std::lock_guard lock(mutex_);
   open_ = false;
-  if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  connection_->flush_and_close();  // e.g. a reply sent right before the server closes
+  connection_.reset();
 }
 
 }  // namespace oscbridge::socket

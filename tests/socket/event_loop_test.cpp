@@ -1,6 +1,7 @@
 // EventLoop on its own and shared by several servers.
 #include "socket/event_loop.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -11,8 +12,11 @@
 #include <future>
 #include <mutex>
 #include <set>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
+#include "socket/bounded_queue.h"
 #include "socket/socket.h"
 
 namespace oscbridge::socket {
@@ -123,6 +127,212 @@ TEST(EventLoopTest, StopThenRunSyncStillRunsTheTask) {
   bool ran = false;
   loop.run_sync([&] { ran = true; });
   EXPECT_TRUE(ran);
+}
+
+TEST(EventLoopTest, PeriodicTimerKeepsItsScheduleWithoutDrift) {
+  EventLoop loop;
+  std::mutex mutex;
+  std::vector<Clock::time_point> ticks;
+  std::promise<void> enough;
+  constexpr int kTicks = 20;
+  constexpr auto kInterval = 10ms;
+  // Each callback is slow (half the interval): rescheduling at "now + interval" would slip the
+  // schedule by that much every tick, 20 ticks taking at least 300 ms instead of 200 ms.
+  auto start = Clock::now();
+  loop.run_sync([&] {
+    loop.run_every(kInterval, [&] {
+      std::lock_guard lock(mutex);
+      ticks.push_back(Clock::now());
+      std::this_thread::sleep_for(kInterval / 2);
+      if (ticks.size() == kTicks) enough.set_value();
+    });
+  });
+  ASSERT_EQ(enough.get_future().wait_for(10s), std::future_status::ready);
+  std::lock_guard lock(mutex);
+  // Never early; the margin to 300 ms absorbs a few rounds skipped on a loaded machine.
+  EXPECT_GE(ticks.front() - start, kInterval);
+  EXPECT_GE(ticks.back() - start, kTicks * kInterval);
+  EXPECT_LT(ticks.back() - start, 280ms) << "periodic timer drifts";
+  for (std::size_t i = 1; i < ticks.size(); ++i) EXPECT_GT(ticks[i], ticks[i - 1]);
+}
+
+TEST(EventLoopTest, SubMillisecondTimerFiresWithoutWaitingAWholeMillisecond) {
+  EventLoop loop;
+  // 300 timers of 50 us each, one after the other: with millisecond epoll timeouts this
+  // takes at least 300 ms; with the timerfd about 15 ms plus scheduling.
+  std::promise<void> done;
+  int remaining = 300;
+  std::function<void()> next = [&] {
+    if (--remaining == 0) return done.set_value();
+    loop.run_after(50us, next);
+  };
+  auto start = Clock::now();
+  loop.run_sync([&] { loop.run_after(50us, next); });
+  ASSERT_EQ(done.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_LT(Clock::now() - start, 250ms);
+}
+
+TEST(EventLoopTest, PeriodicTimerCancelledFromItsOwnCallbackStops) {
+  EventLoop loop;
+  std::atomic<int> calls{0};
+  EventLoop::TimerId id = 0;
+  loop.run_sync([&] {
+    id = loop.run_every(1ms, [&] {
+      if (++calls == 3) loop.cancel(id);
+    });
+  });
+  // Long enough for dozens more ticks, had the cancel not worked; a marker timer proves the
+  // loop was running all along.
+  std::promise<void> marker;
+  loop.run_sync([&] { loop.run_after(100ms, [&] { marker.set_value(); }); });
+  ASSERT_EQ(marker.get_future().wait_for(10s), std::future_status::ready);
+  loop.run_sync([] {});
+  EXPECT_EQ(calls.load(), 3);
+}
+
+TEST(EventLoopTest, ThrowingCallbacksAreCountedAndTheLoopKeepsServing) {
+  EventLoop loop;
+  std::mutex mutex;
+  std::vector<std::string> reports;
+  loop.set_error_reporter([&](std::string_view message) {
+    std::lock_guard lock(mutex);
+    reports.emplace_back(message);
+  });
+  int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  loop.post([] { throw std::runtime_error("posted boom"); });
+  loop.run_sync([&] {
+    loop.run_after(0, [] { throw std::runtime_error("timer boom"); });
+    loop.defer([] { throw 42; });
+    loop.watch(fd, EPOLLIN, [&](std::uint32_t) {
+      std::uint64_t value;
+      [[maybe_unused]] auto ignored = ::read(fd, &value, sizeof value);
+      throw std::runtime_error("handler boom");
+    });
+  });
+  std::uint64_t one = 1;
+  ASSERT_EQ(::write(fd, &one, sizeof one), 8);
+  auto deadline = Clock::now() + 10s;
+  while (loop.callback_failures() < 4 && Clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(loop.callback_failures(), 4u);
+  std::promise<void> still_serving;
+  loop.post([&] { still_serving.set_value(); });
+  EXPECT_EQ(still_serving.get_future().wait_for(10s), std::future_status::ready);
+  loop.run_sync([&] { loop.unwatch(fd); });
+  ::close(fd);
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(reports.size(), 4u);
+  std::set<std::string> seen(reports.begin(), reports.end());
+  EXPECT_TRUE(seen.count("posted task failed: posted boom"));
+  EXPECT_TRUE(seen.count("timer failed: timer boom"));
+  EXPECT_TRUE(seen.count("deferred task failed with an unknown exception"));
+  EXPECT_TRUE(seen.count("I/O handler failed: handler boom"));
+}
+
+TEST(EventLoopTest, IoWatchReportsReadinessAndStopsWatchingWhenDropped) {
+  EventLoop loop;
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+  std::atomic<int> readable{0};
+  std::atomic<int> writable{0};
+  IoWatch reader;
+  IoWatch writer;
+  loop.run_sync([&] {
+    reader = IoWatch(loop, fds[0], IoWatch::readable, [&](IoWatch::Ready ready) {
+      if (ready.readable) {
+        char byte;
+        while (::read(fds[0], &byte, 1) == 1) {
+        }
+        ++readable;
+      }
+    });
+    writer = IoWatch(loop, fds[1], IoWatch::writable, [&](IoWatch::Ready ready) {
+      if (ready.writable) ++writable;
+      writer.set_interest(0);  // heard once; writable stays true, so stop asking
+    });
+    EXPECT_FALSE(reader.error());
+    EXPECT_TRUE(reader.active());
+  });
+  ASSERT_EQ(::write(fds[1], "x", 1), 1);
+  auto deadline = Clock::now() + 10s;
+  while ((readable == 0 || writable == 0) && Clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_EQ(readable.load(), 1);
+  EXPECT_EQ(writable.load(), 1);
+  loop.run_sync([&] { reader.reset(); });
+  ASSERT_EQ(::write(fds[1], "y", 1), 1);
+  std::promise<void> later;
+  loop.run_sync([&] { loop.run_after(50ms, [&] { later.set_value(); }); });
+  ASSERT_EQ(later.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(readable.load(), 1);
+  // A descriptor epoll refuses (a regular file) is an error value, not an exception.
+  loop.run_sync([&] {
+    int file = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    std::error_code error = loop.watch(file, EPOLLIN, [](std::uint32_t) {});
+    EXPECT_TRUE(error) << "epoll accepted /dev/null";
+    ::close(file);
+    writer.reset();
+  });
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+TEST(BoundedQueueTest, DeliversOnTheLoopThreadInOrderAndCountsWhatAFullQueueRefuses) {
+  EventLoop loop;
+  std::vector<int> received;
+  std::thread::id consumer_thread;
+  std::unique_ptr<BoundedQueue<int>> queue;
+  std::promise<void> block_started;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  loop.run_sync([&] {
+    queue = std::make_unique<BoundedQueue<int>>(loop, 8, [&](int& value) {
+      consumer_thread = std::this_thread::get_id();
+      received.push_back(value);
+    });
+  });
+  // Hold the loop so that nothing is drained while the producers fill the queue.
+  loop.post([&] {
+    block_started.set_value();
+    released.wait();
+  });
+  block_started.get_future().wait();
+  std::atomic<int> accepted{0};
+  std::vector<std::thread> producers;
+  for (int p = 0; p < 2; ++p) {
+    producers.emplace_back([&, p] {
+      for (int i = 0; i < 10; ++i) accepted += queue->push(p * 100 + i) ? 1 : 0;
+    });
+  }
+  for (auto& producer : producers) producer.join();
+  EXPECT_EQ(accepted.load(), 8);
+  EXPECT_EQ(queue->refused(), 12u);
+  release.set_value();
+  loop.run_sync([] {});
+  // After the drain there is room again.
+  EXPECT_TRUE(queue->push(999));
+  auto deadline = Clock::now() + 10s;
+  std::size_t count = 0;
+  while (Clock::now() < deadline) {
+    loop.run_sync([&] { count = received.size(); });
+    if (count == 9) break;
+    std::this_thread::sleep_for(1ms);
+  }
+  loop.run_sync([&] {
+    ASSERT_EQ(received.size(), 9u);
+    EXPECT_EQ(received.back(), 999);
+    // Each producer's values arrive in the order it pushed them.
+    for (int p = 0; p < 2; ++p) {
+      int last = -1;
+      for (int value : received) {
+        if (value / 100 != p) continue;
+        EXPECT_GT(value, last);
+        last = value;
+      }
+    }
+    EXPECT_EQ(consumer_thread, std::this_thread::get_id());
+    queue.reset();
+  });
 }
 
 TEST(SharedLoopTest, SeveralServersServeOnTheLoopThread) {
