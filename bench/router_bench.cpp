@@ -19,6 +19,7 @@
 #include "osc/encoder.h"
 #include "osc/pattern.h"
 #include "socket/event_loop.h"
+#include "socket/resolver.h"
 
 namespace oscbridge::daemon {
 namespace {
@@ -28,6 +29,7 @@ class CountingEndpoint final : public Endpoint {
   using Endpoint::Endpoint;
   std::string open() override { return ""; }
   void send(std::string_view packet) override { bytes += packet.size(); }
+  EndpointState state() const override { return {}; }
   std::size_t bytes = 0;
 };
 
@@ -79,8 +81,8 @@ struct Setup {
   }
 
   socket::EventLoop loop;
-  ThreadReaper reaper;
-  EndpointContext context{loop, reaper, nullptr};
+  socket::Resolver resolver{loop};
+  EndpointContext context{loop, resolver, nullptr};
   config::Config config;
   std::vector<std::unique_ptr<CountingEndpoint>> endpoints;
   std::unique_ptr<Router> router;

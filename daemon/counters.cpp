@@ -22,6 +22,8 @@ std::string_view to_string(DropReason reason) {
       return "max_clients";
     case DropReason::send_failed:
       return "send_failed";
+    case DropReason::unresolved:
+      return "unresolved";
   }
   return "unknown";
 }

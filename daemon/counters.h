@@ -20,8 +20,9 @@ enum class DropReason {
   disconnected,    // a TCP client endpoint had no connection
   max_clients,     // a TCP listen endpoint was full; the new client was closed
   send_failed,     // the system refused to send
+  unresolved,      // a destination's host name has not resolved (yet); retried with backoff
 };
-inline constexpr std::size_t kDropReasonCount = 9;
+inline constexpr std::size_t kDropReasonCount = 10;
 
 std::string_view to_string(DropReason reason);
 

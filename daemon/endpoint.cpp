@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "daemon/tcp_endpoints.h"
 #include "daemon/udp_endpoint.h"
 
@@ -32,6 +34,21 @@ void Endpoint::drop(DropReason reason, std::string_view detail) {
   }
   log.last = now;
   log.unlogged = 0;
+}
+
+bool Endpoint::can_update_to(const config::Endpoint& next) const {
+  return next.protocol == settings_.protocol && next.listen == settings_.listen &&
+         next.connect == settings_.connect;
+}
+
+void Endpoint::update_settings(const config::Endpoint& next) {
+  settings_ = next;
+}
+
+bool allowed_source(const std::vector<config::Cidr>& allow, const sockaddr_storage& source) {
+  if (allow.empty()) return true;
+  return std::any_of(allow.begin(), allow.end(),
+                     [&](const config::Cidr& cidr) { return cidr.contains(source); });
 }
 
 std::unique_ptr<Endpoint> make_endpoint(const config::Endpoint& settings, EndpointContext& context,

@@ -1,54 +1,45 @@
-// An endpoint is one named entry of `endpoints:`: the sockets behind it, its counters, and
-// the two directions of traffic. Received packets go to the context's on_packet (the
-// router); routed packets come in through send().
+// An endpoint is one named entry of `endpoints:`: the sockets (or ports) behind it, its
+// counters, and the two directions of traffic. Whatever arrives is handed, one OSC packet at a
+// time, to the context's on_packet (the router); whatever is routed to it comes in through
+// send(), one complete OSC packet (a message, or a bundle of messages routed together).
+// Nothing here is UDP- or TCP-shaped: each kind (udp_endpoint.h, tcp_endpoints.h, later MIDI)
+// reads its own settings and keeps its own connections.
 //
-// Ownership and threading: the Daemon owns every Endpoint and keeps it across reloads while
-// its settings are unchanged. Everything runs on the daemon's EventLoop thread, except the
-// threads a TCP client endpoint starts to connect, which hand their result to the loop.
+// Ownership and threading: the Runtime owns every Endpoint and keeps it across reloads while
+// its socket settings are unchanged (then update_settings() applies the rest in place).
+// Everything runs on the daemon's EventLoop thread; other threads reach an endpoint only
+// through the loop (a BoundedQueue or post()).
 #pragma once
 
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "config/config.h"
 #include "daemon/counters.h"
 #include "socket/event_loop.h"
+#include "socket/resolver.h"
 
 namespace oscbridge::daemon {
 
 class Endpoint;
 
-// Threads that may outlive the endpoint that started them (a connect in progress during a
-// reload) are parked here and joined when the daemon shuts down.
-class ThreadReaper {
- public:
-  ThreadReaper() = default;
-  ThreadReaper(const ThreadReaper&) = delete;
-  ThreadReaper& operator=(const ThreadReaper&) = delete;
-  ~ThreadReaper() { join_all(); }
-  void adopt(std::thread thread) { threads_.push_back(std::move(thread)); }
-  void join_all() {
-    for (auto& thread : threads_) {
-      if (thread.joinable()) thread.join();
-    }
-    threads_.clear();
-  }
-
- private:
-  std::vector<std::thread> threads_;
-};
-
 struct EndpointContext {
   socket::EventLoop& loop;
-  ThreadReaper& reaper;
+  socket::Resolver& resolver;
   // A packet (datagram or deframed TCP frame) arrived on the endpoint.
   std::function<void(Endpoint& source, std::string_view packet)> on_packet;
+};
+
+// What an endpoint is doing right now, for status and logs.
+struct EndpointState {
+  std::string summary;             // "listening on udp 127.0.0.1:9000", "reconnecting in 400 ms"
+  std::vector<std::string> peers;  // connected clients or reply peers, "1.2.3.4:5678"
 };
 
 class Endpoint {
@@ -58,14 +49,24 @@ class Endpoint {
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
 
-  // Binds, listens or starts connecting. Returns "" or what went wrong.
+  // Binds, listens or starts connecting. Returns "" or what went wrong; on failure nothing
+  // stays open. Never blocks: names resolve and connections complete later, on the loop.
   virtual std::string open() = 0;
   // Sends one complete OSC packet to wherever this endpoint sends.
   virtual void send(std::string_view packet) = 0;
+  virtual EndpointState state() const = 0;
+
+  // Whether next can be served by this endpoint's open sockets (same kind and the same
+  // listen/connect addresses), so a reload may keep it and call update_settings().
+  virtual bool can_update_to(const config::Endpoint& next) const;
+  // Applies settings that need no new socket (send destinations, allow, limits, timeouts...)
+  // without dropping connections. Only called when can_update_to(next).
+  virtual void update_settings(const config::Endpoint& next);
 
   const config::Endpoint& settings() const { return settings_; }
   const std::string& name() const { return settings_.name; }
   EndpointCounters& counters() { return counters_; }
+  const EndpointCounters& counters() const { return counters_; }
 
   // Counts a dropped message and logs it, at most once per reason every few seconds with
   // the number dropped since, so a flood cannot flood the log too.
@@ -93,5 +94,8 @@ class Endpoint {
 // a kind this build cannot serve.
 std::unique_ptr<Endpoint> make_endpoint(const config::Endpoint& settings, EndpointContext& context,
                                         std::string& error);
+
+// Whether a source address passes an `allow` list (empty: every source).
+bool allowed_source(const std::vector<config::Cidr>& allow, const sockaddr_storage& source);
 
 }  // namespace oscbridge::daemon

@@ -8,7 +8,6 @@ namespace oscbridge::daemon {
 
 namespace {
 
-constexpr std::size_t kOutboxSize = 65536;
 // "#bundle", the timetag, and the size field of one element.
 constexpr std::size_t kBundleOverhead = 8 + 8 + 4;
 
@@ -19,10 +18,22 @@ std::optional<std::string_view> first_level(std::string_view address) {
   return address.substr(1, end - 1);
 }
 
+// The largest message any destination takes: the transformer must be able to produce it.
+std::size_t largest_frame(const config::Config& config) {
+  std::size_t largest = MessageTransformer::kDefaultMaxMessage;
+  for (const auto& endpoint : config.endpoints) largest = std::max(largest, endpoint.max_frame);
+  return largest;
+}
+
 }  // namespace
 
-Router::Router(const config::Config& config, const std::vector<Endpoint*>& endpoints)
-    : endpoints_(endpoints), outboxes_(endpoints.size()) {
+void Stage::pass_on(const Outgoing& outgoing) {
+  if (router_ != nullptr) router_->resume(route_, position_ + 1, outgoing);
+}
+
+Router::Router(const config::Config& config, const std::vector<Endpoint*>& endpoints,
+               RouterSetup setup)
+    : endpoints_(endpoints), transformer_(largest_frame(config)), outboxes_(endpoints.size()) {
   auto index_of = [&](const std::string& name) -> std::size_t {
     for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
       if (config.endpoints[i].name == name) return i;
@@ -46,11 +57,26 @@ Router::Router(const config::Config& config, const std::vector<Endpoint*>& endpo
       auto i = index_of(name);
       if (i < endpoints.size() && endpoints[i] != nullptr) route.to.push_back(endpoints[i]);
     }
+    if (setup.previous != nullptr) {
+      for (const auto& old : setup.previous->routes()) {
+        if (old.settings.name == settings.name) route.counters = old.counters;
+      }
+    }
+    if (setup.stages) route.stages = setup.stages(settings);
     routes_.push_back(std::move(route));
   }
-  for (std::uint32_t i = 0; i < routes_.size(); ++i) index_route(i);
+  for (std::uint32_t i = 0; i < routes_.size(); ++i) {
+    index_route(i);
+    for (std::size_t position = 0; position < routes_[i].stages.size(); ++position) {
+      routes_[i].stages[position]->attach(*this, i, position);
+    }
+  }
   candidates_.reserve(routes_.size());
-  for (auto& outbox : outboxes_) outbox.buffer.resize(kOutboxSize);
+  for (std::size_t i = 0; i < outboxes_.size(); ++i) {
+    std::size_t frame =
+        endpoints[i] != nullptr ? endpoints[i]->settings().max_frame : config::kDefaultMaxFrame;
+    outboxes_[i].buffer.resize(frame);
+  }
 }
 
 void Router::index_route(std::uint32_t route) {
@@ -88,16 +114,17 @@ void Router::route_packet(Endpoint& source, std::string_view packet) {
       packet,
       [&](const osc::Message& message, osc::TimeTag time) { route_message(source, message, time); },
       options);
+  if (in_bundle_) {
+    // Also after a malformed bundle: what its valid part routed still goes out.
+    for (Endpoint* destination : endpoints_) {
+      if (destination != nullptr) flush(*destination);
+    }
+    in_bundle_ = false;
+  }
   if (!status) {
     assign_joined(drop_detail_,
                   {status.error().reason, " at byte ", Decimal(status.error().offset)});
     source.drop(DropReason::malformed, drop_detail_);
-    return;
-  }
-  if (in_bundle_) {
-    for (Endpoint* destination : endpoints_) {
-      if (destination != nullptr) flush(*destination);
-    }
   }
 }
 
@@ -128,11 +155,23 @@ void Router::route_message(Endpoint& source, const osc::Message& message, osc::T
         spdlog::trace("{} -> {} via '{}': {} ({} bytes)", source.name(), destination->name(),
                       route.settings.name, address, out->size());
       }
-      ++route.counters.sent;
-      deliver(*destination, *out, time);
+      pass(index, 0, Outgoing{*destination, *out, time});
     }
   }
   if (!matched_any) source.drop(DropReason::no_route, address);
+}
+
+void Router::pass(std::uint32_t route, std::size_t next_stage, const Outgoing& outgoing) {
+  auto& stages = routes_[route].stages;
+  for (std::size_t i = next_stage; i < stages.size(); ++i) {
+    if (!stages[i]->process(outgoing)) return;
+  }
+  ++routes_[route].counters.sent;
+  deliver(outgoing.destination, outgoing.message, outgoing.time);
+}
+
+void Router::resume(std::uint32_t route, std::size_t next_stage, const Outgoing& outgoing) {
+  if (route < routes_.size()) pass(route, next_stage, outgoing);
 }
 
 void Router::deliver(Endpoint& destination, std::string_view message, osc::TimeTag time) {

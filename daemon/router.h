@@ -1,14 +1,17 @@
 // The route table, compiled from a Config: for every message that arrives it finds the routes
 // that apply (literal matches by hash, patterns through an index on their first address
 // level, so the cost does not grow with the number of routes), transforms the message per
-// route and hands it to the destination endpoints. Messages from one incoming bundle that
-// go to the same endpoint leave in one bundle with the original timetag.
+// route, passes it through the route's stages (stage.h) and hands it to the destination
+// endpoints. Messages from one incoming bundle that go to the same endpoint leave in one bundle
+// with the original timetag. Buffers are sized once from the endpoints' max_frame, so whatever
+// a destination accepts can be rewritten and routed, and routing allocates nothing.
 //
 // Ownership and threading: built and used on the loop thread only. It points at the
 // daemon's endpoints and is rebuilt on every reload, before any endpoint it points at goes.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +22,7 @@
 #include "config/config.h"
 #include "daemon/counters.h"
 #include "daemon/endpoint.h"
+#include "daemon/stage.h"
 #include "daemon/transform.h"
 #include "osc/encoder.h"
 #include "osc/pattern.h"
@@ -30,6 +34,7 @@ struct CompiledRoute {
   std::optional<osc::Pattern> pattern;  // nullopt: the route matches every message
   std::vector<bool> from;               // by endpoint index; empty: from every endpoint
   std::vector<Endpoint*> to;
+  std::vector<std::unique_ptr<Stage>> stages;  // in order, between transform and destination
   RouteCounters counters;
 
   bool accepts_from(std::size_t endpoint) const {
@@ -40,10 +45,21 @@ struct CompiledRoute {
   bool may_return_to(std::size_t endpoint) const { return !from.empty() && from[endpoint]; }
 };
 
+// Builds the stages of one route (none by default).
+using StageFactory = std::function<std::vector<std::unique_ptr<Stage>>(const config::Route&)>;
+
+struct RouterSetup {
+  // The router being replaced (on reload): routes of the same name keep their counters.
+  const class Router* previous = nullptr;
+  StageFactory stages;
+};
+
 class Router {
  public:
-  // endpoints[i] serves config.endpoints[i]; config must already be validated.
-  Router(const config::Config& config, const std::vector<Endpoint*>& endpoints);
+  // endpoints[i] serves config.endpoints[i] (null: that endpoint is not open, routes skip
+  // it); config must already be validated.
+  Router(const config::Config& config, const std::vector<Endpoint*>& endpoints,
+         RouterSetup setup = {});
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
@@ -51,6 +67,11 @@ class Router {
   void route_packet(Endpoint& source, std::string_view packet);
 
   const std::vector<CompiledRoute>& routes() const { return routes_; }
+
+  // Continues a message through route's stages from position next_stage on and then to its
+  // destination, as if the message had just been transformed: how a stage that held a message
+  // (a rate limit, a schedule) releases it from a timer. Not for use inside route_packet().
+  void resume(std::uint32_t route, std::size_t next_stage, const Outgoing& outgoing);
 
  private:
   // Transparent lookup: the address is a view into the packet, never copied to find routes.
@@ -74,6 +95,7 @@ class Router {
   void index_route(std::uint32_t route);
   void collect_candidates(std::string_view address);
   void route_message(Endpoint& source, const osc::Message& message, osc::TimeTag time);
+  void pass(std::uint32_t route, std::size_t next_stage, const Outgoing& outgoing);
   void deliver(Endpoint& destination, std::string_view message, osc::TimeTag time);
   void flush(Endpoint& destination);
 

@@ -19,6 +19,10 @@ std::variant<osc::SlipDecoder, osc::LengthPrefixDecoder> make_decoder(config::Fr
 StreamFramer::StreamFramer(config::Framing framing, std::size_t max_frame)
     : decoder_(make_decoder(framing, max_frame)) {}
 
+bool same_stream_settings(const config::Endpoint& current, const config::Endpoint& next) {
+  return current.framing == next.framing && current.max_frame == next.max_frame;
+}
+
 bool StreamFramer::has_partial_frame() const {
   return std::visit([](const auto& decoder) { return decoder.has_partial_frame(); }, decoder_);
 }
@@ -52,6 +56,17 @@ void IdleGuard::cancel() {
   timer_ = 0;
 }
 
+void IdleGuard::set_timeout(std::chrono::milliseconds timeout) {
+  timeout_ = timeout;
+  // The armed timer re-checks against timeout_ when it fires; a shorter limit fires sooner.
+  if (timer_ != 0) {
+    cancel();
+    auto idle = std::chrono::steady_clock::now() - last_activity_;
+    arm(idle >= timeout_ ? std::chrono::milliseconds(0)
+                         : std::chrono::ceil<std::chrono::milliseconds>(timeout_ - idle));
+  }
+}
+
 void IdleGuard::update(bool partial_frame, std::function<void()> on_expired) {
   last_activity_ = std::chrono::steady_clock::now();
   if (!partial_frame) return cancel();
@@ -60,7 +75,7 @@ void IdleGuard::update(bool partial_frame, std::function<void()> on_expired) {
 }
 
 void IdleGuard::arm(std::chrono::milliseconds delay) {
-  timer_ = loop_.run_after(delay.count(), [this] {
+  timer_ = loop_.run_after(delay, [this] {
     timer_ = 0;
     auto idle = std::chrono::steady_clock::now() - last_activity_;
     if (idle >= timeout_) {

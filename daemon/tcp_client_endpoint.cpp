@@ -1,27 +1,25 @@
-#include <sys/epoll.h>
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
 #include "config/address.h"
 #include "daemon/tcp_endpoints.h"
+#include "socket/resolve.h"
 
 namespace oscbridge::daemon {
 
 namespace {
-// Bounds how long a connector thread can hold up shutdown.
-constexpr int kConnectTimeoutMs = 3000;
+// One attempt (name lookup and connect) gives up after this; then the backoff applies.
+constexpr auto kConnectTimeout = std::chrono::seconds(5);
 }  // namespace
 
 TcpClientEndpoint::TcpClientEndpoint(const config::Endpoint& settings, EndpointContext& context)
-    : Endpoint(settings, context), backoff_(settings.reconnect_min) {}
+    : Endpoint(settings, context),
+      connector_(context.loop, context.resolver),
+      backoff_(settings.reconnect_min) {}
 
 TcpClientEndpoint::~TcpClientEndpoint() {
-  *alive_ = false;  // a connect still in flight will find nobody to hand its client to
   if (retry_timer_ != 0) context_.loop.cancel(retry_timer_);
-  if (watched_fd_ >= 0) context_.loop.unwatch(watched_fd_);
-  if (connector_.joinable()) context_.reaper.adopt(std::move(connector_));
 }
 
 std::string TcpClientEndpoint::open() {
@@ -31,124 +29,111 @@ std::string TcpClientEndpoint::open() {
   return {};
 }
 
-void TcpClientEndpoint::start_connect() {
-  connecting_ = true;
-  retry_timer_ = 0;
-  std::string host = settings_.connect->host;
-  std::uint16_t port = settings_.connect->port;
-  socket::EventLoop& loop = context_.loop;
-  std::weak_ptr<bool> alive = alive_;
-  // create_client blocks up to its timeout, so it runs off the loop; its result comes back
-  // through post(), and `alive` tells whether this endpoint still exists by then.
-  // The previous attempt's thread posted its result as its last act, so this join is short.
-  if (connector_.joinable()) connector_.join();
-  connector_ = std::thread([this, host, port, &loop, alive] {
-    auto result = socket::create_client(host, port, socket::Protocol::tcp, kConnectTimeoutMs);
-    auto shared = std::make_shared<socket::ClientResult>(std::move(result));
-    loop.post([this, alive, shared] {
-      auto still_here = alive.lock();
-      if (still_here && *still_here) on_connect_result(std::move(*shared));
-    });
-  });
+bool TcpClientEndpoint::can_update_to(const config::Endpoint& next) const {
+  return Endpoint::can_update_to(next) && same_stream_settings(settings_, next);
 }
 
-void TcpClientEndpoint::on_connect_result(socket::ClientResult result) {
-  connecting_ = false;
-  if (!result.client) {
+void TcpClientEndpoint::update_settings(const config::Endpoint& next) {
+  Endpoint::update_settings(next);
+  backoff_ = std::clamp(backoff_, settings_.reconnect_min, settings_.reconnect_max);
+  if (!stream_) return;
+  stream_->connection->set_queue_limit(settings_.queue_limit);
+  stream_->idle.set_timeout(settings_.idle_timeout);
+}
+
+void TcpClientEndpoint::start_connect() {
+  retry_timer_ = 0;
+  socket::ConnectionLimits limits;
+  limits.queue_limit = settings_.queue_limit;
+  socket::Connection::Handlers handlers;
+  handlers.on_data = [this](socket::Connection&, std::string_view bytes) { on_data(bytes); };
+  handlers.on_close = [this](socket::Connection&, std::error_code error) {
+    disconnect(error == socket::Errc::peer_closed ? "closed by the server" : error.message());
+  };
+  connector_.connect(settings_.connect->host, settings_.connect->port, kConnectTimeout, limits,
+                     std::move(handlers),
+                     [this](socket::Connector::Result result) { on_connected(std::move(result)); });
+}
+
+void TcpClientEndpoint::on_connected(socket::Connector::Result result) {
+  if (!result.connection) {
+    last_error_ = result.message;
     spdlog::warn("{}: cannot connect to {}: {}; retrying in {} ms", name(),
-                 config::to_string(*settings_.connect), result.error, backoff_.count());
+                 config::to_string(*settings_.connect), result.message, backoff_.count());
     return schedule_reconnect();
   }
-  client_ = std::move(result.client);
+  last_error_.clear();
   backoff_ = settings_.reconnect_min;
-  framer_ = std::make_unique<StreamFramer>(settings_.framing, settings_.max_frame);
-  idle_ = std::make_unique<IdleGuard>(context_.loop, settings_.idle_timeout);
-  out_.clear();
-  out_start_ = 0;
-  watched_fd_ = client_->native_handle();
-  context_.loop.watch(watched_fd_, EPOLLIN | EPOLLRDHUP,
-                      [this](std::uint32_t events) { on_ready(events); });
-  spdlog::info("{}: connected to {} from {}:{}", name(), config::to_string(*settings_.connect),
-               client_->local_address(), client_->local_port());
+  stream_ = std::make_unique<TcpStream>(std::move(result.connection), settings_, context_.loop);
+  const auto& local = stream_->connection->local();
+  spdlog::info("{}: connected to {} from {}", name(), config::to_string(*settings_.connect),
+               socket::format_address(local));
 }
 
 void TcpClientEndpoint::schedule_reconnect() {
   auto delay = backoff_;
   backoff_ = std::min(backoff_ * 2, settings_.reconnect_max);
-  retry_timer_ = context_.loop.run_after(delay.count(), [this] { start_connect(); });
+  retry_at_ = std::chrono::steady_clock::now() + delay;
+  retry_timer_ = context_.loop.run_after(delay, [this] { start_connect(); });
 }
 
-void TcpClientEndpoint::disconnect(const std::string& why) {
-  if (watched_fd_ >= 0) context_.loop.unwatch(watched_fd_);
-  watched_fd_ = -1;
-  client_.reset();
-  idle_.reset();
-  // framer_ stays: disconnect() can run inside framer_->feed() (a routed packet came back to
-  // this endpoint and its write failed); the next connection replaces it.
-  if (!out_.empty()) {
+void TcpClientEndpoint::disconnect(std::string_view why) {
+  if (!stream_) return;
+  if (auto queued = stream_->connection->queued_bytes(); queued > 0) {
     drop(DropReason::disconnected,
-         std::to_string(out_.size() - out_start_) + " queued bytes lost with the connection");
+         std::to_string(queued) + " queued bytes lost with the connection");
   }
-  out_.clear();
-  out_start_ = 0;
+  // Destroyed last: disconnect() may run inside the connection's own callback.
+  auto gone = std::move(stream_);
+  last_error_ = std::string(why);
   spdlog::warn("{}: disconnected from {} ({}); retrying in {} ms", name(),
                config::to_string(*settings_.connect), why, backoff_.count());
   schedule_reconnect();
 }
 
-void TcpClientEndpoint::on_ready(std::uint32_t events) {
-  if (events & EPOLLOUT) {
-    if (!flush()) return;
-  }
-  if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return;
-  auto [data, error] = client_->receive(socket::ReceiveMode::all(), 0);
-  if (!data) {
-    if (error != "timeout") disconnect(error);
-    return;
-  }
-  bool usable = framer_->feed(
-      *data, [&](std::string_view packet) { deliver(packet); },
+void TcpClientEndpoint::on_data(std::string_view bytes) {
+  TcpStream& stream = *stream_;
+  bool usable = stream.framer.feed(
+      bytes, [&](std::string_view packet) { deliver(packet); },
       [&](DropReason reason, std::string_view detail) { drop(reason, detail); });
-  if (!client_) return;  // a routed send found the connection broken
   if (!usable) return disconnect("stream framing lost");
-  idle_->update(framer_->has_partial_frame(), [this] {
+  stream.idle.update(stream.framer.has_partial_frame(), [this] {
     disconnect("partial frame idle for " + std::to_string(settings_.idle_timeout.count()) + " ms");
   });
 }
 
-bool TcpClientEndpoint::flush() {
-  while (out_start_ < out_.size()) {
-    auto [written, error] = client_->write_some(std::string_view(out_).substr(out_start_));
-    if (!error.empty()) {
-      disconnect(error);
-      return false;
-    }
-    if (written == 0) break;
-    out_start_ += written;
-  }
-  if (out_start_ == out_.size()) {
-    out_.clear();
-    out_start_ = 0;
-    context_.loop.modify(watched_fd_, EPOLLIN | EPOLLRDHUP);
-  } else {
-    context_.loop.modify(watched_fd_, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
-  }
-  return true;
-}
-
 void TcpClientEndpoint::send(std::string_view packet) {
-  if (!client_) {
+  if (!stream_) {
     return drop(DropReason::disconnected,
-                connecting_ ? "still connecting" : "waiting to reconnect");
+                connector_.in_progress() ? "still connecting" : "waiting to reconnect");
   }
   StreamFramer::encode(settings_.framing, packet, frame_buffer_);
-  std::size_t queued = out_.size() - out_start_;
-  if (queued > 0 && queued + frame_buffer_.size() > settings_.queue_limit) {
-    return drop(DropReason::queue_full, "server is not reading");
+  auto error = stream_->connection->send(frame_buffer_);
+  if (!error) {
+    ++counters_.sent;
+  } else if (error == socket::Errc::queue_full) {
+    drop(DropReason::queue_full, "server is not reading");
+  } else {
+    drop(DropReason::send_failed, error.message());
   }
-  out_.append(frame_buffer_);
-  ++counters_.sent;
-  if (queued == 0) flush();
+}
+
+EndpointState TcpClientEndpoint::state() const {
+  EndpointState state;
+  std::string target = "tcp " + config::to_string(*settings_.connect);
+  if (stream_) {
+    state.summary = "connected to " + target;
+    state.peers.push_back(stream_->peer);
+  } else if (connector_.in_progress()) {
+    state.summary = "connecting to " + target;
+  } else {
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+        retry_at_ - std::chrono::steady_clock::now());
+    state.summary = "reconnecting to " + target + " in " +
+                    std::to_string(std::max<std::int64_t>(0, wait.count())) + " ms (" +
+                    last_error_ + ")";
+  }
+  return state;
 }
 
 }  // namespace oscbridge::daemon

@@ -1,11 +1,12 @@
 // TCP endpoints, framed with SLIP (OSC 1.1) or a length prefix (OSC 1.0):
-//  - TcpServerEndpoint (`listen`): accepts up to max_clients; routed packets go to every
-//    connected client, each with its own bounded output queue (in the socket layer).
-//  - TcpClientEndpoint (`connect`): keeps one connection to a server, made by a connector
-//    thread with create_client (a new SocketClient each time) and handed to the loop;
-//    reconnects with backoff; packets routed while disconnected are dropped and counted.
-// Both close a connection whose partial frame sits idle longer than idle_timeout.
-// Loop thread only, apart from the connector thread, which touches nothing but its result.
+//  - TcpServerEndpoint (`listen`): accepts up to max_clients from sources in `allow`; routed
+//    packets go to every connected client, each with its own bounded output queue.
+//  - TcpClientEndpoint (`connect`): keeps one connection to a server, made without blocking
+//    the loop (socket::Connector: name on the Resolver, non-blocking connect); reconnects with
+//    backoff; packets routed while disconnected are dropped and counted.
+// Both are built on socket::Connection (bounded reads, one gathered write per loop round) and
+// close a connection whose partial frame sits idle longer than idle_timeout.
+// Loop thread only.
 #pragma once
 
 #include <chrono>
@@ -18,7 +19,8 @@
 #include "daemon/endpoint.h"
 #include "osc/length_prefix.h"
 #include "osc/slip.h"
-#include "socket/socket.h"
+#include "socket/connection.h"
+#include "socket/connector.h"
 
 namespace oscbridge::daemon {
 
@@ -59,6 +61,8 @@ class IdleGuard {
   // After each chunk: whether a partial frame remains; on_expired runs if it goes stale.
   void update(bool partial_frame, std::function<void()> on_expired);
   void cancel();
+  // A reload changed idle_timeout: a partial frame already waiting gets the new limit.
+  void set_timeout(std::chrono::milliseconds timeout);
 
  private:
   void arm(std::chrono::milliseconds delay);
@@ -70,6 +74,24 @@ class IdleGuard {
   std::function<void()> on_expired_;
 };
 
+// A stream speaks one framing from its first byte: changing framing or max_frame means new
+// connections, so a reload reopens the endpoint rather than updating it in place.
+bool same_stream_settings(const config::Endpoint& current, const config::Endpoint& next);
+
+// One TCP stream of either endpoint kind: the connection, its deframer and its idle guard.
+struct TcpStream {
+  TcpStream(std::unique_ptr<socket::Connection> connection_, const config::Endpoint& settings,
+            socket::EventLoop& loop)
+      : connection(std::move(connection_)),
+        framer(settings.framing, settings.max_frame),
+        idle(loop, settings.idle_timeout),
+        peer(connection->peer_text()) {}
+  std::unique_ptr<socket::Connection> connection;
+  StreamFramer framer;
+  IdleGuard idle;
+  std::string peer;
+};
+
 class TcpServerEndpoint final : public Endpoint {
  public:
   TcpServerEndpoint(const config::Endpoint& settings, EndpointContext& context);
@@ -77,23 +99,19 @@ class TcpServerEndpoint final : public Endpoint {
 
   std::string open() override;
   void send(std::string_view packet) override;
+  EndpointState state() const override;
+  void update_settings(const config::Endpoint& next) override;
+  bool can_update_to(const config::Endpoint& next) const override;
 
-  std::size_t client_count() const { return connections_.size(); }
+  std::size_t client_count() const { return clients_.size(); }
 
  private:
-  struct Connection {
-    Connection(const config::Endpoint& settings, socket::EventLoop& loop)
-        : framer(settings.framing, settings.max_frame), idle(loop, settings.idle_timeout) {}
-    StreamFramer framer;
-    IdleGuard idle;
-  };
+  void on_accept(std::unique_ptr<socket::Connection> connection);
+  void on_data(socket::ConnectionId id, std::string_view bytes);
+  void close_client(socket::ConnectionId id, std::string_view why);
 
-  void on_accepted(socket::SocketClient& client);
-  void on_bytes(socket::SocketClient& client, std::string_view bytes);
-  void on_closed(socket::SocketClient& client);
-
-  std::unique_ptr<socket::SocketServer> server_;
-  std::unordered_map<socket::SocketClient*, std::unique_ptr<Connection>> connections_;
+  std::unique_ptr<socket::Listener> listener_;
+  std::unordered_map<socket::ConnectionId, std::unique_ptr<TcpStream>> clients_;
   std::string frame_buffer_;
 };
 
@@ -104,29 +122,26 @@ class TcpClientEndpoint final : public Endpoint {
 
   std::string open() override;
   void send(std::string_view packet) override;
+  EndpointState state() const override;
+  void update_settings(const config::Endpoint& next) override;
+  bool can_update_to(const config::Endpoint& next) const override;
 
-  bool connected() const { return client_ != nullptr; }
+  bool connected() const { return stream_ != nullptr; }
 
  private:
   void start_connect();
-  void on_connect_result(socket::ClientResult result);
-  void on_ready(std::uint32_t events);
-  void disconnect(const std::string& why);
+  void on_connected(socket::Connector::Result result);
+  void on_data(std::string_view bytes);
+  void disconnect(std::string_view why);
   void schedule_reconnect();
-  bool flush();
 
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // loop thread only
-  std::thread connector_;
-  std::unique_ptr<socket::SocketClient> client_;
-  int watched_fd_ = -1;
-  std::unique_ptr<StreamFramer> framer_;
-  std::unique_ptr<IdleGuard> idle_;
-  std::string out_;  // framed bytes the kernel has not taken yet
-  std::size_t out_start_ = 0;
+  socket::Connector connector_;
+  std::unique_ptr<TcpStream> stream_;
   std::string frame_buffer_;
   std::chrono::milliseconds backoff_;
   socket::EventLoop::TimerId retry_timer_ = 0;
-  bool connecting_ = false;
+  std::chrono::steady_clock::time_point retry_at_{};
+  std::string last_error_;
 };
 
 template <class OnPacket, class OnDrop>

@@ -5,90 +5,133 @@
 
 namespace oscbridge::daemon {
 
+namespace {
+socket::ConnectionLimits limits_of(const config::Endpoint& settings) {
+  socket::ConnectionLimits limits;
+  limits.queue_limit = settings.queue_limit;
+  return limits;
+}
+}  // namespace
+
 TcpServerEndpoint::TcpServerEndpoint(const config::Endpoint& settings, EndpointContext& context)
     : Endpoint(settings, context) {}
 
-TcpServerEndpoint::~TcpServerEndpoint() {
-  if (server_) server_->close();
-}
+TcpServerEndpoint::~TcpServerEndpoint() = default;
 
 std::string TcpServerEndpoint::open() {
-  auto [server, error] = socket::create_server(settings_.listen->host, settings_.listen->port,
-                                               socket::Protocol::tcp, context_.loop);
-  if (!server) return "cannot listen on " + config::to_string(*settings_.listen) + ": " + error;
-  server_ = std::move(server);
-  server_->set_send_queue_limit(settings_.queue_limit);
-  socket::NotifierTable table;
-  table.socket_error = [this](const std::string& message) {
+  socket::Listener::Handlers handlers;
+  handlers.on_accept = [this](std::unique_ptr<socket::Connection> connection) {
+    on_accept(std::move(connection));
+  };
+  handlers.on_error = [this](const std::string& message) {
     spdlog::warn("{}: {}", name(), message);
   };
-  table.socket_accepted = [this](socket::SocketClient& client) { on_accepted(client); };
-  table.socket_message = [this](socket::SocketClient& client, std::string_view bytes) {
-    on_bytes(client, bytes);
-  };
-  table.socket_closed = [this](socket::SocketClient& client) { on_closed(client); };
-  server_->run(std::move(table));
+  auto result = socket::Listener::open(context_.loop, settings_.listen->host,
+                                       settings_.listen->port, limits_of(settings_), handlers);
+  if (!result.listener) {
+    return result.message;
+  }
+  listener_ = std::move(result.listener);
   spdlog::info("{}: listening on tcp {} ({} framing)", name(), config::to_string(*settings_.listen),
                config::to_string(settings_.framing));
   return {};
 }
 
-void TcpServerEndpoint::on_accepted(socket::SocketClient& client) {
-  std::string peer = client.peer_address() + ":" + std::to_string(client.peer_port());
-  if (connections_.size() >= settings_.max_clients) {
-    drop(DropReason::max_clients, "closed client " + peer + ": already " +
-                                      std::to_string(connections_.size()) + " connected");
-    client.close();
-    return;
+bool TcpServerEndpoint::can_update_to(const config::Endpoint& next) const {
+  return Endpoint::can_update_to(next) && same_stream_settings(settings_, next);
+}
+
+void TcpServerEndpoint::update_settings(const config::Endpoint& next) {
+  Endpoint::update_settings(next);
+  listener_->set_limits(limits_of(settings_));
+  std::vector<socket::ConnectionId> refused;
+  for (auto& [id, client] : clients_) {
+    client->connection->set_queue_limit(settings_.queue_limit);
+    client->idle.set_timeout(settings_.idle_timeout);
+    if (!allowed_source(settings_.allow, client->connection->peer())) refused.push_back(id);
   }
-  connections_.emplace(&client, std::make_unique<Connection>(settings_, context_.loop));
+  for (auto id : refused) close_client(id, "no longer in allow");
+}
+
+void TcpServerEndpoint::on_accept(std::unique_ptr<socket::Connection> connection) {
+  const std::string peer = connection->peer_text();
+  if (!allowed_source(settings_.allow, connection->peer())) {
+    return drop(DropReason::acl, "refused client " + peer + ": not in allow");
+  }
+  if (clients_.size() >= settings_.max_clients) {
+    return drop(DropReason::max_clients, "closed client " + peer + ": already " +
+                                             std::to_string(clients_.size()) + " connected");
+  }
+  socket::ConnectionId id = connection->id();
+  socket::Connection::Handlers handlers;
+  handlers.on_data = [this, id](socket::Connection&, std::string_view bytes) {
+    on_data(id, bytes);
+  };
+  handlers.on_close = [this, id](socket::Connection&, std::error_code error) {
+    close_client(id, error == socket::Errc::peer_closed ? "" : error.message());
+  };
+  connection->set_handlers(std::move(handlers));
+  clients_.emplace(id,
+                   std::make_unique<TcpStream>(std::move(connection), settings_, context_.loop));
   spdlog::info("{}: client {} connected", name(), peer);
 }
 
-void TcpServerEndpoint::on_bytes(socket::SocketClient& client, std::string_view bytes) {
-  auto found = connections_.find(&client);
-  if (found == connections_.end()) return;  // refused by max_clients, closing
-  Connection& connection = *found->second;
-  bool usable = connection.framer.feed(
+// why: "" when the client went away by itself; else why the daemon closes it.
+void TcpServerEndpoint::close_client(socket::ConnectionId id, std::string_view why) {
+  auto found = clients_.find(id);
+  if (found == clients_.end()) return;
+  auto client = std::move(found->second);
+  clients_.erase(found);
+  if (why.empty()) {
+    spdlog::info("{}: client {} disconnected", name(), client->peer);
+  } else {
+    spdlog::warn("{}: closing client {}: {}", name(), client->peer, why);
+  }
+  if (auto queued = client->connection->queued_bytes(); queued > 0) {
+    drop(DropReason::disconnected,
+         std::to_string(queued) + " queued bytes lost with client " + client->peer);
+  }
+}
+
+void TcpServerEndpoint::on_data(socket::ConnectionId id, std::string_view bytes) {
+  auto found = clients_.find(id);
+  if (found == clients_.end()) return;
+  TcpStream& client = *found->second;
+  bool usable = client.framer.feed(
       bytes, [&](std::string_view packet) { deliver(packet); },
       [&](DropReason reason, std::string_view detail) {
-        drop(reason, std::string(detail) + " from " + client.peer_address());
+        drop(reason, std::string(detail) + " from " + client.peer);
       });
-  // deliver() may have led to this client being closed; it is still alive until
-  // socket_closed, which arrives on a later turn of the loop.
-  if (!usable) {
-    spdlog::warn("{}: closing client {}: stream framing lost", name(), client.peer_address());
-    client.close();
-    return;
-  }
-  connection.idle.update(connection.framer.has_partial_frame(), [this, &client] {
-    spdlog::warn("{}: closing client {}: partial frame idle for {} ms", name(),
-                 client.peer_address(), settings_.idle_timeout.count());
-    client.close();
+  // Routing never closes a connection synchronously (sends are queued for the end of the
+  // round), so the client is still here.
+  if (!usable) return close_client(id, "stream framing lost");
+  client.idle.update(client.framer.has_partial_frame(), [this, id] {
+    close_client(
+        id, "partial frame idle for " + std::to_string(settings_.idle_timeout.count()) + " ms");
   });
 }
 
-void TcpServerEndpoint::on_closed(socket::SocketClient& client) {
-  if (connections_.erase(&client) > 0) {
-    spdlog::info("{}: client {}:{} disconnected", name(), client.peer_address(),
-                 client.peer_port());
+void TcpServerEndpoint::send(std::string_view packet) {
+  if (clients_.empty()) return;
+  StreamFramer::encode(settings_.framing, packet, frame_buffer_);
+  for (auto& [id, client] : clients_) {
+    auto error = client->connection->send(frame_buffer_);
+    if (!error) {
+      ++counters_.sent;
+    } else if (error == socket::Errc::queue_full) {
+      drop(DropReason::queue_full, "client " + client->peer + " is not reading");
+    } else {
+      drop(DropReason::send_failed, "client " + client->peer + ": " + error.message());
+    }
   }
 }
 
-void TcpServerEndpoint::send(std::string_view packet) {
-  if (connections_.empty()) return;
-  StreamFramer::encode(settings_.framing, packet, frame_buffer_);
-  for (auto& [client, connection] : connections_) {
-    if (!client->is_open()) continue;
-    auto result = client->send(frame_buffer_);
-    if (result.success) {
-      ++counters_.sent;
-    } else if (result.error == "send queue full") {
-      drop(DropReason::queue_full, "client " + client->peer_address() + " is not reading");
-    } else {
-      drop(DropReason::send_failed, "client " + client->peer_address() + ": " + result.error);
-    }
-  }
+EndpointState TcpServerEndpoint::state() const {
+  EndpointState state;
+  state.summary = "listening on tcp " + config::to_string(*settings_.listen) + ", " +
+                  std::to_string(clients_.size()) + " client(s)";
+  for (const auto& [id, client] : clients_) state.peers.push_back(client->peer);
+  return state;
 }
 
 }  // namespace oscbridge::daemon

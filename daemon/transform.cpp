@@ -11,8 +11,6 @@ namespace oscbridge::daemon {
 
 namespace {
 
-constexpr std::size_t kMaxOutgoingMessage = 65536;
-
 // Halves round away from zero (std::round), as people round by hand; unlike nearbyint the
 // result does not depend on the process's floating-point rounding mode.
 template <class Integer>
@@ -130,7 +128,7 @@ Decimal::Decimal(std::uint64_t value) {
   size_ = error == std::errc() ? static_cast<std::size_t>(end - text_) : 0;
 }
 
-MessageTransformer::MessageTransformer() : buffer_(kMaxOutgoingMessage) {}
+MessageTransformer::MessageTransformer(std::size_t max_message) : buffer_(max_message) {}
 
 bool MessageTransformer::expand(const std::vector<config::TemplatePart>& parts,
                                 const osc::Captures& captures, std::string& out,

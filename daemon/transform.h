@@ -19,7 +19,10 @@ namespace oscbridge::daemon {
 
 class MessageTransformer {
  public:
-  MessageTransformer();
+  // max_message: the largest message any destination accepts (its max_frame); a rewrite may
+  // produce up to that much, and the buffer is allocated once, here.
+  explicit MessageTransformer(std::size_t max_message = kDefaultMaxMessage);
+  static constexpr std::size_t kDefaultMaxMessage = 65536;
   MessageTransformer(const MessageTransformer&) = delete;
   MessageTransformer& operator=(const MessageTransformer&) = delete;
 

@@ -1,5 +1,6 @@
 #include "daemon/udp_endpoint.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 
@@ -14,10 +15,25 @@ namespace oscbridge::daemon {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr auto kResolveTimeout = std::chrono::seconds(5);
+constexpr auto kResolveRetryMin = std::chrono::milliseconds(500);
+constexpr auto kResolveRetryMax = std::chrono::milliseconds(30'000);
 
 bool is_v4_mapped(const sockaddr_storage& address) {
   return address.ss_family == AF_INET6 &&
          IN6_IS_ADDR_V4MAPPED(&reinterpret_cast<const sockaddr_in6*>(&address)->sin6_addr);
+}
+
+// Literal addresses resolve at once without the system resolver, so they are settled in
+// open(): a bad one refuses the start, and nothing routed in the first round is lost.
+bool is_literal(const std::string& host) {
+  in6_addr scratch;
+  return ::inet_pton(AF_INET, host.c_str(), &scratch) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), &scratch) == 1;
+}
+
+std::size_t family_slot(int family) {
+  return family == AF_INET6 ? 1 : 0;
 }
 
 }  // namespace
@@ -36,10 +52,12 @@ UdpEndpoint::UdpEndpoint(const config::Endpoint& settings, EndpointContext& cont
 }
 
 UdpEndpoint::~UdpEndpoint() {
-  flush_handle_->endpoint = nullptr;  // a flush deferred to the end of this round finds nobody
-  if (server_) {
-    flush_batch();
-    server_->close();
+  handle_->endpoint = nullptr;  // a flush deferred to the end of this round finds nobody
+  stop_destinations();
+  flush_batch();
+  if (server_) server_->close();
+  for (auto& sender : senders_) {
+    if (sender) sender->close();
   }
 }
 
@@ -53,6 +71,24 @@ std::string UdpEndpoint::open() {
                                                  socket::Protocol::udp, context_.loop);
     if (!server) return "cannot listen on " + config::to_string(*settings_.listen) + ": " + error;
     server_ = std::move(server);
+  }
+  // Literal destinations are checked now, so that one the socket cannot reach refuses the
+  // start (or the reload) instead of failing every send.
+  destinations_.clear();
+  for (const auto& where : settings_.send) destinations_.push_back(make_destination(where));
+  for (auto& destination : destinations_) {
+    if (!is_literal(destination.where.host)) continue;
+    int family = server_ ? socket::address_family(*server_) : AF_UNSPEC;
+    auto resolved = socket::resolve_address(destination.where.host, destination.where.port,
+                                            socket::Protocol::udp, family, 0);
+    std::string problem =
+        resolved.ok() ? accept_address(destination, resolved.address) : resolved.error;
+    if (!problem.empty()) {
+      server_.reset();
+      return "cannot send to " + config::to_string(destination.where) + ": " + problem;
+    }
+  }
+  if (server_) {
     socket::NotifierTable table;
     table.socket_error = [this](const std::string& message) {
       spdlog::warn("{}: {}", name(), message);
@@ -63,46 +99,137 @@ std::string UdpEndpoint::open() {
     server_->run(std::move(table));
     spdlog::info("{}: listening on udp {}", name(), config::to_string(*settings_.listen));
   }
-  int family = server_ ? socket::address_family(*server_) : AF_UNSPEC;
-  for (const auto& destination : settings_.send) {
-    if (server_) {
-      auto resolved = socket::resolve_address(destination.host, destination.port,
-                                              socket::Protocol::udp, family);
-      if (!resolved.ok()) {
-        return "cannot send to " + config::to_string(destination) + ": " + resolved.error;
-      }
-      // From an IPv6 socket an IPv4 destination is the mapped ::ffff:a.b.c.d, which only a
-      // socket bound to "::" (dual stack) or to a mapped address can reach. Bound to ::1,
-      // every send would fail ("Network is unreachable") while the daemon looked healthy.
-      if (family == AF_INET6 && is_v4_mapped(resolved.address)) {
-        std::string local = server_->local_address();
-        if (local != "::" && local.find(':') != std::string::npos) {
-          return "cannot send to " + config::to_string(destination) +
-                 ": an IPv4 destination, but the endpoint listens on the IPv6 address " + local +
-                 " and sends from there; listen on an IPv4 address or send to an IPv6 one";
-        }
-      }
-      destinations_.push_back(resolved.address);
-    } else {
-      auto [client, error] =
-          socket::create_client(destination.host, destination.port, socket::Protocol::udp, 2000);
-      if (!client) return "cannot send to " + config::to_string(destination) + ": " + error;
-      senders_.push_back(std::move(client));
-    }
-    spdlog::info("{}: sending to udp {}", name(), config::to_string(destination));
-  }
+  start_destinations();
   return {};
 }
 
-bool UdpEndpoint::allowed(const sockaddr_storage& source) const {
-  if (settings_.allow.empty()) return true;
-  return std::any_of(settings_.allow.begin(), settings_.allow.end(),
-                     [&](const config::Cidr& cidr) { return cidr.contains(source); });
+std::string UdpEndpoint::accept_address(Destination& destination, const sockaddr_storage& address) {
+  if (server_) {
+    // From an IPv6 socket an IPv4 destination is the mapped ::ffff:a.b.c.d, which only a
+    // socket bound to "::" (dual stack) or to a mapped address can reach. Bound to ::1,
+    // every send would fail ("Network is unreachable") while the daemon looked healthy.
+    if (socket::address_family(*server_) == AF_INET6 && is_v4_mapped(address)) {
+      std::string local = server_->local_address();
+      if (local != "::" && local.find(':') != std::string::npos) {
+        return "an IPv4 destination, but the endpoint listens on the IPv6 address " + local +
+               " and sends from there; listen on an IPv4 address or send to an IPv6 one";
+      }
+    }
+    destination.via = server_.get();
+  } else {
+    std::string error;
+    destination.via = sender_for(address.ss_family, error);
+    if (destination.via == nullptr) return error;
+  }
+  destination.address = address;
+  destination.problem.clear();
+  return {};
+}
+
+socket::SocketServer* UdpEndpoint::sender_for(int family, std::string& error) {
+  auto& sender = senders_[family_slot(family)];
+  if (!sender) {
+    // Bound to an ephemeral port of the family's any-address: the socket the kernel would
+    // pick for an unconnected send, but one we can hand whole batches to (sendmmsg).
+    auto [server, message] = socket::create_server(family == AF_INET6 ? "::" : "0.0.0.0", 0,
+                                                   socket::Protocol::udp, context_.loop);
+    if (!server) {
+      error = "cannot open a sending socket: " + message;
+      return nullptr;
+    }
+    // Nobody listens here: answers sent to this port are read and discarded, so they
+    // cannot pile up in the kernel.
+    server->run(socket::NotifierTable{});
+    sender = std::move(server);
+  }
+  return sender.get();
+}
+
+void UdpEndpoint::start_destinations() {
+  for (std::size_t i = 0; i < destinations_.size(); ++i) {
+    auto& destination = destinations_[i];
+    destination.backoff = kResolveRetryMin;
+    if (destination.via != nullptr) {
+      spdlog::info("{}: sending to udp {}", name(), config::to_string(destination.where));
+    } else {
+      resolve(i);
+    }
+  }
+}
+
+void UdpEndpoint::stop_destinations() {
+  for (auto& destination : destinations_) {
+    if (destination.request != 0) context_.resolver.cancel(destination.request);
+    if (destination.retry != 0) context_.loop.cancel(destination.retry);
+    destination.request = 0;
+    destination.retry = 0;
+  }
+}
+
+void UdpEndpoint::resolve(std::size_t index) {
+  auto& destination = destinations_[index];
+  destination.retry = 0;
+  if (destination.problem.empty()) destination.problem = "resolving";
+  int family = server_ ? socket::address_family(*server_) : AF_UNSPEC;
+  destination.request = context_.resolver.resolve(
+      destination.where.host, destination.where.port, socket::Protocol::udp, family,
+      kResolveTimeout, [this, index](socket::Resolution result) {
+        auto& destination = destinations_[index];
+        destination.request = 0;
+        std::string problem =
+            result.error ? result.message : accept_address(destination, result.addresses.front());
+        if (problem.empty()) {
+          spdlog::info("{}: sending to udp {} ({})", name(), config::to_string(destination.where),
+                       socket::format_address(destination.address));
+          return;
+        }
+        destination.problem = problem;
+        spdlog::warn("{}: cannot send to {}: {}; retrying in {} ms", name(),
+                     config::to_string(destination.where), problem, destination.backoff.count());
+        destination.retry =
+            context_.loop.run_after(destination.backoff, [this, index] { resolve(index); });
+        destination.backoff =
+            std::min(destination.backoff * 2, std::chrono::milliseconds(kResolveRetryMax));
+      });
+}
+
+void UdpEndpoint::update_settings(const config::Endpoint& next) {
+  bool destinations_changed = next.send != settings_.send;
+  Endpoint::update_settings(next);
+  if (!settings_.reply) reply_peers_.clear();
+  if (!destinations_changed) return;
+  flush_batch();
+  stop_destinations();
+  std::vector<Destination> kept;
+  for (const auto& where : settings_.send) {
+    auto same = std::find_if(destinations_.begin(), destinations_.end(),
+                             [&](const Destination& old) { return old.where == where; });
+    kept.push_back(same != destinations_.end() && same->via != nullptr ? *same
+                                                                       : make_destination(where));
+  }
+  destinations_ = std::move(kept);
+  start_destinations();
+}
+
+EndpointState UdpEndpoint::state() const {
+  EndpointState state;
+  if (settings_.listen) state.summary = "listening on udp " + config::to_string(*settings_.listen);
+  for (const auto& destination : destinations_) {
+    if (!state.summary.empty()) state.summary += "; ";
+    state.summary += "sending to " + config::to_string(destination.where);
+    if (destination.via == nullptr) state.summary += " (unresolved: " + destination.problem + ")";
+  }
+  for (const auto& [key, peer] : reply_peers_) {
+    state.peers.push_back(socket::format_address(peer.address));
+  }
+  return state;
 }
 
 void UdpEndpoint::on_datagram(socket::SocketClient& peer, std::string_view datagram) {
   const sockaddr_storage& source = peer.peer_sockaddr();
-  if (!allowed(source)) return drop(DropReason::acl, "source " + socket::format_address(source));
+  if (!allowed_source(settings_.allow, source)) {
+    return drop(DropReason::acl, "source " + socket::format_address(source));
+  }
   if (datagram.size() > settings_.max_frame) {
     return drop(DropReason::too_large,
                 std::to_string(datagram.size()) + " bytes from " + socket::format_address(source));
@@ -140,24 +267,15 @@ void UdpEndpoint::remember_peer(const sockaddr_storage& source) {
   spdlog::info("{}: replying to new peer {}", name(), socket::format_address(source));
 }
 
-void UdpEndpoint::send_to(const sockaddr_storage& destination, std::string_view packet) {
-  if (packet.size() > kBatchBytes) {
-    auto result = server_->send_to(destination, packet);
-    if (result.success) {
-      ++counters_.sent;
-    } else {
-      drop(DropReason::send_failed,
-           "to " + socket::format_address(destination) + ": " + result.error);
-    }
-    return;
-  }
+void UdpEndpoint::send_to(socket::SocketServer& via, const sockaddr_storage& destination,
+                          std::string_view packet) {
   if (batch_.size() == kBatchDatagrams || batch_used_ + packet.size() > kBatchBytes) flush_batch();
   std::copy(packet.begin(), packet.end(), batch_bytes_.begin() + batch_used_);
-  batch_.push_back(Queued{destination, batch_used_, packet.size()});
+  batch_.push_back(Queued{&via, destination, batch_used_, packet.size()});
   batch_used_ += packet.size();
   if (!flush_scheduled_) {
     flush_scheduled_ = true;
-    context_.loop.defer([handle = flush_handle_] {
+    context_.loop.defer([handle = handle_] {
       if (handle->endpoint != nullptr) handle->endpoint->flush_batch();
     });
   }
@@ -171,18 +289,25 @@ void UdpEndpoint::flush_batch() {
     batch_view_.push_back(
         {&queued.destination, std::string_view(batch_bytes_.data() + queued.offset, queued.size)});
   }
-  std::size_t next = 0;
   std::size_t failed = 0;
-  while (next < batch_view_.size()) {
-    std::string error;
-    next += server_->send_many(batch_view_.data() + next, batch_view_.size() - next, error);
-    if (next < batch_view_.size()) {
-      // sendmmsg stopped at the datagram at `next`: count it and go on with the rest.
-      drop(DropReason::send_failed,
-           "to " + socket::format_address(batch_[next].destination) + ": " + error);
-      ++failed;
-      ++next;
+  // One sendmmsg per run of datagrams that leave from the same socket.
+  for (std::size_t start = 0; start < batch_.size();) {
+    socket::SocketServer* via = batch_[start].via;
+    std::size_t end = start;
+    while (end < batch_.size() && batch_[end].via == via) ++end;
+    std::size_t next = start;
+    while (next < end) {
+      std::string error;
+      next += via->send_many(batch_view_.data() + next, end - next, error);
+      if (next < end) {
+        // sendmmsg stopped at the datagram at `next`: count it and go on with the rest.
+        drop(DropReason::send_failed,
+             "to " + socket::format_address(batch_[next].destination) + ": " + error);
+        ++failed;
+        ++next;
+      }
     }
+    start = end;
   }
   counters_.sent += batch_view_.size() - failed;
   batch_.clear();
@@ -190,28 +315,12 @@ void UdpEndpoint::flush_batch() {
 }
 
 void UdpEndpoint::send(std::string_view packet) {
-  for (const auto& destination : destinations_) send_to(destination, packet);
-  for (const auto& sender : senders_) {
-    auto result = sender->send(packet);
-    if (!result.success) {
-      // A connected UDP socket reports the ICMP error ("Connection refused") of an EARLIER
-      // datagram on the next send, which then does not go out: a destination that starts
-      // after the daemon would lose the first message sent once it is up. Reporting clears
-      // the error, so one retry sends this packet; when it goes, the error was the earlier
-      // datagram's, and is counted as that one's drop.
-      auto retry = sender->send(packet);
-      if (retry.success) {
-        drop(DropReason::send_failed, "to " + socket::format_address(sender->peer_sockaddr()) +
-                                          ": " + result.error + " (an earlier datagram)");
-      }
-      result = std::move(retry);
+  for (const auto& destination : destinations_) {
+    if (destination.via == nullptr) {
+      drop(DropReason::unresolved, config::to_string(destination.where));
+      continue;
     }
-    if (result.success) {
-      ++counters_.sent;
-    } else {
-      drop(DropReason::send_failed,
-           "to " + socket::format_address(sender->peer_sockaddr()) + ": " + result.error);
-    }
+    send_to(*destination.via, destination.address, packet);
   }
   if (!settings_.reply || !server_) return;
   auto now = Clock::now();
@@ -224,7 +333,7 @@ void UdpEndpoint::send(std::string_view packet) {
       peer = reply_peers_.erase(peer);
       continue;
     }
-    send_to(peer->second.address, packet);
+    send_to(*server_, peer->second.address, packet);
     ++peer;
   }
 }

@@ -1,6 +1,10 @@
-// A UDP endpoint: receives on `listen`, sends routed packets to every `send` destination
-// and, with `reply: true`, to every peer heard from within reply_window, from the listen
-// port. Without `listen` it sends from an unbound socket per destination. Loop thread only.
+// A UDP endpoint: receives on `listen`, sends routed packets to every `send` destination and,
+// with `reply: true`, to every peer heard from within reply_window, from the listen port.
+// Without `listen` it sends from an ephemeral socket per address family. Destinations that
+// are host names resolve on the Resolver, never on the loop; until one resolves (retried with
+// backoff, like a TCP connect) what is routed to it is dropped as `unresolved`.
+// Datagrams routed during one loop round leave together, one sendmmsg per socket.
+// Loop thread only.
 #pragma once
 
 #include <sys/socket.h>
@@ -24,6 +28,8 @@ class UdpEndpoint final : public Endpoint {
 
   std::string open() override;
   void send(std::string_view packet) override;
+  EndpointState state() const override;
+  void update_settings(const config::Endpoint& next) override;
 
   std::uint16_t listen_port() const;
 
@@ -42,21 +48,45 @@ class UdpEndpoint final : public Endpoint {
   };
   static constexpr std::size_t kMaxReplyPeers = 256;
 
+  // One `send:` entry and where it stands.
+  struct Destination {
+    config::HostPort where;
+    sockaddr_storage address{};
+    socket::SocketServer* via = nullptr;  // null until resolved
+    std::string problem;                  // why it is not resolved, for logs and status
+    std::chrono::milliseconds backoff{0};
+    socket::Resolver::RequestId request = 0;
+    socket::EventLoop::TimerId retry = 0;
+  };
+  static Destination make_destination(const config::HostPort& where) {
+    Destination destination;
+    destination.where = where;
+    return destination;
+  }
+
   void on_datagram(socket::SocketClient& peer, std::string_view datagram);
-  bool allowed(const sockaddr_storage& source) const;
   void remember_peer(const sockaddr_storage& source);
+  void start_destinations();
+  void stop_destinations();
+  void resolve(std::size_t destination);
+  // "" when address can be sent to from here; else why not.
+  std::string accept_address(Destination& destination, const sockaddr_storage& address);
+  socket::SocketServer* sender_for(int family, std::string& error);
   // Queues a datagram for the batch sent with one sendmmsg when the loop's round ends.
-  void send_to(const sockaddr_storage& destination, std::string_view packet);
+  void send_to(socket::SocketServer& via, const sockaddr_storage& destination,
+               std::string_view packet);
   void flush_batch();
 
-  std::unique_ptr<socket::SocketServer> server_;
-  std::vector<sockaddr_storage> destinations_;  // when listening: sent from the listen port
-  std::vector<std::unique_ptr<socket::SocketClient>> senders_;  // when not listening
+  std::unique_ptr<socket::SocketServer> server_;  // the listen socket, if any
+  // Send-only: one ephemeral socket per family (IPv4, IPv6), made when first needed.
+  std::array<std::unique_ptr<socket::SocketServer>, 2> senders_;
+  std::vector<Destination> destinations_;
   std::unordered_map<PeerKey, Peer, PeerKeyHash> reply_peers_;
 
   // Datagrams routed during one loop round, sent together (DESIGN.md: sendmmsg under load).
   // Destinations are copied too, since a reply peer may be forgotten before the flush.
   struct Queued {
+    socket::SocketServer* via;
     sockaddr_storage destination;
     std::size_t offset;
     std::size_t size;
@@ -68,12 +98,12 @@ class UdpEndpoint final : public Endpoint {
   std::vector<socket::SocketServer::Datagram> batch_view_;
   std::size_t batch_used_ = 0;
   bool flush_scheduled_ = false;
-  // What a deferred flush holds: cleared when this endpoint goes before the round ends.
+  // What deferred work holds: cleared when this endpoint goes before it runs.
   // (A shared_ptr alone fits std::function's inline storage: no allocation per round.)
-  struct FlushHandle {
+  struct Handle {
     UdpEndpoint* endpoint;
   };
-  std::shared_ptr<FlushHandle> flush_handle_ = std::make_shared<FlushHandle>(FlushHandle{this});
+  std::shared_ptr<Handle> handle_ = std::make_shared<Handle>(Handle{this});
 };
 
 }  // namespace oscbridge::daemon

@@ -19,6 +19,7 @@
 #include "osc/encoder.h"
 #include "osc/packet.h"
 #include "socket/event_loop.h"
+#include "socket/resolver.h"
 
 namespace oscbridge::daemon::testing {
 
@@ -31,6 +32,7 @@ class RecordingEndpoint final : public Endpoint {
     packets.emplace_back(packet);
     ++counters_.sent;
   }
+  EndpointState state() const override { return {"recording", {}}; }
   std::size_t packet_count() const { return packets.size(); }
   std::vector<std::string> packets;
 };
@@ -61,7 +63,7 @@ class BasicHarness {
   BasicHarness& operator=(const BasicHarness&) = delete;
 
   // Loads yaml (a whole file) and builds the router; returns the loader's errors, joined.
-  std::string load(std::string_view yaml) {
+  std::string load(std::string_view yaml, RouterSetup setup = {}) {
     config::LoadResult result = config::load_string(yaml, "test.yaml");
     std::string errors;
     for (const auto& error : result.errors) errors += error + "\n";
@@ -74,13 +76,13 @@ class BasicHarness {
       pointers.push_back(endpoint.get());
       endpoints_.push_back(std::move(endpoint));
     }
-    router_ = std::make_unique<Router>(config_, pointers);
+    router_ = std::make_unique<Router>(config_, pointers, std::move(setup));
     return "";
   }
 
   // The three endpoints of kThreeEndpoints plus `routes` (YAML list items).
-  std::string load_routes(std::string_view routes) {
-    return load(std::string(kThreeEndpoints) + std::string(routes));
+  std::string load_routes(std::string_view routes, RouterSetup setup = {}) {
+    return load(std::string(kThreeEndpoints) + std::string(routes), std::move(setup));
   }
 
   EndpointType& endpoint(std::string_view name) {
@@ -115,8 +117,8 @@ class BasicHarness {
 
  private:
   socket::EventLoop loop_;
-  ThreadReaper reaper_;
-  EndpointContext context_{loop_, reaper_, nullptr};
+  socket::Resolver resolver_{loop_};
+  EndpointContext context_{loop_, resolver_, nullptr};
   config::Config config_;
   std::vector<std::unique_ptr<EndpointType>> endpoints_;
   std::unique_ptr<Router> router_;

@@ -24,6 +24,7 @@ class StoringEndpoint final : public Endpoint {
  public:
   using Endpoint::Endpoint;
   std::string open() override { return ""; }
+  EndpointState state() const override { return {}; }
   void send(std::string_view packet) override {
     last_size = std::min(packet.size(), last.size());
     std::copy_n(packet.data(), last_size, last.data());
