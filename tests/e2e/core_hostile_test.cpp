@@ -1,0 +1,325 @@
+// The core against hostile peers and careless operators, with the real binary: a server that
+// floods a `connect:` endpoint must not stall other routes or grow the daemon; a reload onto a
+// port another process holds keeps the old configuration serving; a destination host name that
+// does not resolve does not stop the start; a message far larger than 64 KiB is rewritten and
+// routed intact where max_frame allows it.
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+#include "tests/e2e/tcp_helpers.h"
+#include "tests/e2e/udp_helpers.h"
+
+namespace oscbridge::e2e {
+namespace {
+
+// One message with an int32 argument (and a blob first, when given), encoded by our codec
+// into a buffer large enough for the big-message test.
+std::string message(std::string_view address, std::int32_t value, std::string_view blob = {}) {
+  std::vector<char> buffer(1 << 20);
+  osc::MessageBuilder builder(std::span<char>(buffer.data(), buffer.size()), address);
+  if (!blob.empty()) builder.add_blob(blob);
+  builder.add_int32(value);
+  auto size = builder.finish();
+  return size ? std::string(buffer.data(), *size) : std::string();
+}
+
+// Resident memory of a process in KiB, from /proc.
+long rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+// A TCP server on 127.0.0.1:port that, once the daemon connects, writes SLIP END bytes as fast
+// as the kernel takes them (1 MiB at a time) until stop() — a peer that never stops talking.
+class FloodingServer {
+ public:
+  explicit FloodingServer(std::uint16_t port) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int on = 1;
+    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    ok_ = ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+          ::listen(listen_fd_, 4) == 0;
+  }
+  ~FloodingServer() {
+    stop();
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+  }
+  bool ok() const { return ok_; }
+
+  // Accepts one connection (waiting up to 10 s) and floods it on a thread.
+  bool start() {
+    pollfd entry{listen_fd_, POLLIN, 0};
+    if (::poll(&entry, 1, 10000) != 1) return false;
+    connection_fd_ = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (connection_fd_ < 0) return false;
+    thread_ = std::thread([this] {
+      const std::string chunk(1 << 20, static_cast<char>(osc::kSlipEnd));
+      while (!stopping_) {
+        pollfd out{connection_fd_, POLLOUT, 0};
+        if (::poll(&out, 1, 50) != 1) continue;
+        ssize_t sent =
+            ::send(connection_fd_, chunk.data(), chunk.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent > 0) bytes_ += static_cast<std::size_t>(sent);
+        if (sent < 0 && errno != EAGAIN && errno != EINTR) break;
+      }
+    });
+    return true;
+  }
+  void stop() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (connection_fd_ >= 0) ::close(connection_fd_);
+    connection_fd_ = -1;
+  }
+  std::size_t bytes() const { return bytes_; }
+
+ private:
+  int listen_fd_ = -1;
+  int connection_fd_ = -1;
+  bool ok_ = false;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> bytes_{0};
+  std::thread thread_;
+};
+
+TEST(CoreHostileTest, AFloodingConnectPeerNeitherStallsOtherRoutesNorGrowsTheDaemon) {
+  auto surface_port = free_port();
+  auto flood_port = free_port(SOCK_STREAM);
+  RawUdp desk;
+  RawUdp probe;
+  ASSERT_TRUE(desk.ok() && probe.ok());
+  FloodingServer flood(flood_port);
+  ASSERT_TRUE(flood.ok());
+  Daemon daemon(
+      "endpoints:\n"
+      "  surface: { protocol: udp, listen: 127.0.0.1:" +
+      std::to_string(surface_port) +
+      " }\n"
+      "  desk: { protocol: udp, send: 127.0.0.1:" +
+      std::to_string(desk.port()) +
+      " }\n"
+      "  flood: { protocol: tcp, connect: 127.0.0.1:" +
+      std::to_string(flood_port) +
+      " }\n"
+      "routes:\n"
+      "  - { from: surface, to: desk }\n"
+      "  - { from: flood, to: desk }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  ASSERT_TRUE(flood.start()) << daemon.log();
+  ASSERT_TRUE(daemon.wait_log("flood: connected to")) << daemon.log();
+  long rss_before = rss_kib(daemon.pid());
+  ASSERT_GT(rss_before, 0);
+
+  // A 100 msg/s probe through the other route for the 5 s of the flood; a second thread
+  // records when each probe arrives.
+  constexpr int kProbes = 500;
+  std::vector<Clock::time_point> arrivals;
+  std::atomic<bool> sending_done{false};
+  std::thread receiver([&] {
+    auto deadline = Clock::now() + std::chrono::seconds(20);
+    while (Clock::now() < deadline) {
+      auto datagram = desk.receive(sending_done ? 1000 : 100);
+      if (datagram) {
+        arrivals.push_back(Clock::now());
+      } else if (sending_done) {
+        break;
+      }
+    }
+  });
+  long rss_peak = rss_before;
+  auto start = Clock::now();
+  for (int i = 0; i < kProbes; ++i) {
+    std::this_thread::sleep_until(start + std::chrono::milliseconds(10 * i));
+    probe.send_to(surface_port, message("/probe", i));
+    if (i % 50 == 0) rss_peak = std::max(rss_peak, rss_kib(daemon.pid()));
+  }
+  rss_peak = std::max(rss_peak, rss_kib(daemon.pid()));
+  std::size_t flooded = flood.bytes();
+  flood.stop();
+  sending_done = true;
+  receiver.join();
+
+  EXPECT_GT(flooded, std::size_t{64} << 20) << "the flood did not flood";
+  EXPECT_GE(arrivals.size(), kProbes * 95 / 100) << daemon.log();
+  Clock::duration longest_gap{};
+  for (std::size_t i = 1; i < arrivals.size(); ++i) {
+    longest_gap = std::max(longest_gap, arrivals[i] - arrivals[i - 1]);
+  }
+  EXPECT_LT(longest_gap, std::chrono::milliseconds(200)) << "the loop stalled";
+  EXPECT_LT(rss_peak - rss_before, 16 * 1024)
+      << "RSS grew from " << rss_before << " KiB to " << rss_peak << " KiB";
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+TEST(CoreHostileTest, AReloadOntoAPortAnotherProcessHoldsKeepsTheRunningConfiguration) {
+  auto first_port = free_port();
+  auto held_port = free_port();
+  RawUdp desk;
+  RawUdp probe;
+  ASSERT_TRUE(desk.ok() && probe.ok());
+  RawUdp holder(AF_INET, held_port);  // "another process" holding the port
+  ASSERT_TRUE(holder.ok());
+  auto yaml = [&](std::uint16_t listen_port) {
+    return "endpoints:\n"
+           "  surface: { protocol: udp, listen: 127.0.0.1:" +
+           std::to_string(listen_port) +
+           " }\n"
+           "  desk: { protocol: udp, send: 127.0.0.1:" +
+           std::to_string(desk.port()) +
+           " }\n"
+           "routes:\n"
+           "  - { from: surface, to: desk }\n";
+  };
+  Daemon daemon(yaml(first_port));
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+
+  EXPECT_FALSE(daemon.reload(yaml(held_port))) << daemon.log();
+  EXPECT_NE(daemon.log().find("surface: cannot listen on 127.0.0.1:" + std::to_string(held_port) +
+                              ": Address already in use"),
+            std::string::npos)
+      << daemon.log();
+  // The old socket still serves, with the old route.
+  ASSERT_TRUE(probe.send_to(first_port, message("/still", 1)));
+  auto got = desk.receive(5000);
+  ASSERT_TRUE(got) << daemon.log();
+  EXPECT_EQ(got->bytes, message("/still", 1));
+
+  // Once the port is free, the same file applies, and the old port is released.
+  holder.~RawUdp();
+  new (&holder) RawUdp(AF_INET, 0);
+  EXPECT_TRUE(daemon.reload(yaml(held_port))) << daemon.log();
+  ASSERT_TRUE(probe.send_to(held_port, message("/moved", 2)));
+  got = desk.receive(5000);
+  ASSERT_TRUE(got) << daemon.log();
+  EXPECT_EQ(got->bytes, message("/moved", 2));
+  RawUdp rebind(AF_INET, first_port);
+  EXPECT_TRUE(rebind.ok()) << "the old port was not released";
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+TEST(CoreHostileTest, AnUnresolvableSendHostDoesNotStopTheStartAndIsCounted) {
+  auto surface_port = free_port();
+  RawUdp desk;
+  RawUdp probe;
+  ASSERT_TRUE(desk.ok() && probe.ok());
+  Daemon daemon(
+      "endpoints:\n"
+      "  surface: { protocol: udp, listen: 127.0.0.1:" +
+      std::to_string(surface_port) +
+      " }\n"
+      "  desk: { protocol: udp, send: 127.0.0.1:" +
+      std::to_string(desk.port()) +
+      " }\n"
+      "  mixer: { protocol: udp, send: 'mixer.oscbridge-test.invalid:9000' }\n"
+      "routes:\n"
+      "  - { from: surface, to: [mixer, desk] }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  ASSERT_TRUE(
+      daemon.wait_log("mixer: cannot send to mixer\\.oscbridge-test\\.invalid:9000: .*"
+                      "retrying in [0-9]+ ms",
+                      10000))
+      << daemon.log();
+  ASSERT_TRUE(probe.send_to(surface_port, message("/fader", 5)));
+  auto got = desk.receive(5000);
+  ASSERT_TRUE(got) << daemon.log();
+  EXPECT_EQ(got->bytes, message("/fader", 5));
+  daemon.signal(SIGUSR1);
+  EXPECT_TRUE(daemon.wait_log("endpoint mixer: .*unresolved 1")) << daemon.log();
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+TEST(CoreHostileTest, A200KilobyteMessageOverTcpIsRewrittenAndArrivesIntact) {
+  auto in_port = free_port(SOCK_STREAM);
+  auto out_port = free_port(SOCK_STREAM);
+  StreamServer server(out_port);
+  ASSERT_TRUE(server.ok()) << server.error();
+  Daemon daemon(
+      "endpoints:\n"
+      "  eos: { protocol: tcp, listen: 127.0.0.1:" +
+      std::to_string(in_port) +
+      ", max_frame: 1MiB }\n"
+      "  show: { protocol: tcp, connect: 127.0.0.1:" +
+      std::to_string(out_port) +
+      ", max_frame: 1MiB }\n"
+      "routes:\n"
+      "  - { from: eos, match: '/cue/*/list', to: show, address: '/show/{1}/cues' }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  ASSERT_TRUE(server.wait_connected()) << daemon.log();
+  StreamPeer client(in_port, Framing::slip);
+  ASSERT_TRUE(client.ok()) << client.error();
+  ASSERT_TRUE(daemon.wait_log(client.connected_log("eos"))) << daemon.log();
+
+  std::string cues(200 * 1000, '\0');
+  for (std::size_t i = 0; i < cues.size(); ++i) cues[i] = static_cast<char>(i * 7 + 1);
+  std::string in = message("/cue/7/list", 42, cues);
+  ASSERT_TRUE(client.send(reference_slip(in)));
+  auto frames = server.wait_frames(1, 10000);
+  ASSERT_EQ(frames.size(), 1u) << daemon.log();
+  EXPECT_EQ(frames[0], message("/show/7/cues", 42, cues));
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+TEST(CoreHostileTest, SettingsThatNeedNoNewSocketApplyInPlaceWithoutDroppingClients) {
+  auto surface_port = free_port();
+  auto eos_port = free_port(SOCK_STREAM);
+  RawUdp first_desk;
+  RawUdp second_desk;
+  RawUdp probe;
+  ASSERT_TRUE(first_desk.ok() && second_desk.ok() && probe.ok());
+  auto yaml = [&](const std::string& eos_extra, std::uint16_t desk_port) {
+    return "endpoints:\n"
+           "  surface: { protocol: udp, listen: 127.0.0.1:" +
+           std::to_string(surface_port) + ", send: 127.0.0.1:" + std::to_string(desk_port) +
+           " }\n"
+           "  eos: { protocol: tcp, listen: 127.0.0.1:" +
+           std::to_string(eos_port) + eos_extra +
+           " }\n"
+           "routes:\n"
+           "  - { from: surface, to: eos }\n"
+           "  - { from: eos, to: surface }\n";
+  };
+  Daemon daemon(yaml("", first_desk.port()));
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  StreamPeer client(eos_port, Framing::slip);
+  ASSERT_TRUE(client.ok()) << client.error();
+  ASSERT_TRUE(daemon.wait_log(client.connected_log("eos"))) << daemon.log();
+
+  ASSERT_TRUE(daemon.reload(
+      yaml(", queue_limit: 2MiB, idle_timeout: 10s, allow: [127.0.0.0/8]", second_desk.port())))
+      << daemon.log();
+  // The same sockets: nothing listened anew, the client is still connected and served.
+  const std::string log = daemon.log();
+  EXPECT_EQ(log.find("eos: listening on"), log.rfind("eos: listening on")) << log;
+  EXPECT_EQ(log.find("surface: listening on"), log.rfind("surface: listening on")) << log;
+  ASSERT_TRUE(probe.send_to(surface_port, message("/to/eos", 1)));
+  auto frames = client.wait_frames(1);
+  ASSERT_EQ(frames.size(), 1u) << daemon.log();
+  EXPECT_EQ(frames[0], message("/to/eos", 1));
+  EXPECT_FALSE(client.closed());
+  // The changed destination applies: replies from eos go to the second desk now.
+  ASSERT_TRUE(client.send(reference_slip(message("/from/eos", 2))));
+  auto got = second_desk.receive(5000);
+  ASSERT_TRUE(got) << daemon.log();
+  EXPECT_EQ(got->bytes, message("/from/eos", 2));
+  EXPECT_FALSE(first_desk.receive(0));
+
+  // An allow list that no longer admits the client closes it, counted, without a reopen.
+  ASSERT_TRUE(daemon.reload(yaml(", allow: [10.0.0.0/8]", second_desk.port()))) << daemon.log();
+  EXPECT_TRUE(client.wait_closed()) << daemon.log();
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+}  // namespace
+}  // namespace oscbridge::e2e
