@@ -1,6 +1,6 @@
-// The parts both load tools build on: the route plan (non-overlapping routes
-// whose expected outputs agree with liblo's matcher), the load codec, and the
-// loopback-only endpoint rule.
+// The parts the load tools build on: the route plan (non-overlapping routes
+// whose expected outputs agree with liblo's matcher), the load codec, the SLIP
+// framing, the forward checker and the loopback-only endpoint rule.
 #include <lo/lo.h>
 
 #include <array>
@@ -9,8 +9,10 @@
 #include <gtest/gtest.h>
 
 #include "bench/load/load_codec.h"
+#include "bench/load/load_receiver.h"
 #include "bench/load/loopback.h"
 #include "bench/load/route_plan.h"
+#include "bench/load/slip_frames.h"
 
 namespace oscbridge::load {
 namespace {
@@ -69,6 +71,107 @@ TEST(RoutePlan, YamlListsEveryRoute) {
   }
   EXPECT_NE(yaml.find("args: [ { arg: 1, scale: [0, 1, 0, 127], type: i }, $2, $3 ]"),
             std::string::npos);
+}
+
+TEST(RoutePlan, UdpYamlSendsFromASendOnlyEndpoint) {
+  RoutePlan plan({.route_count = 2, .strips_per_bank = 1});
+  std::string yaml = plan.to_yaml("127.0.0.1:9000", "127.0.0.1:9001");
+  std::string out = yaml.substr(yaml.find("  out:\n"));
+  out = out.substr(0, out.find("\n\n"));
+  EXPECT_EQ(out, "  out:\n    protocol: udp\n    send: 127.0.0.1:9001");
+}
+
+TEST(RoutePlan, SlipYamlIsATcpServerInAndATcpClientOut) {
+  RoutePlan plan({.route_count = 2, .strips_per_bank = 1});
+  std::string yaml =
+      plan.to_yaml("127.0.0.1:9000", "127.0.0.1:9001", RoutePlan::Endpoints::tcp_slip);
+  EXPECT_NE(yaml.find("  in:\n    protocol: tcp\n    listen: 127.0.0.1:9000\n    framing: slip\n"),
+            std::string::npos);
+  EXPECT_NE(
+      yaml.find("  out:\n    protocol: tcp\n    connect: 127.0.0.1:9001\n    framing: slip\n"),
+      std::string::npos);
+  EXPECT_EQ(yaml.find("send:"), std::string::npos);
+}
+
+std::vector<std::byte> bytes_of(std::initializer_list<int> values) {
+  std::vector<std::byte> out;
+  for (int value : values) out.push_back(static_cast<std::byte>(value));
+  return out;
+}
+
+std::vector<std::vector<std::byte>> deframe(SlipDeframer& deframer,
+                                            const std::vector<std::byte>& stream,
+                                            std::size_t chunk) {
+  std::vector<std::vector<std::byte>> frames;
+  for (std::size_t at = 0; at < stream.size(); at += chunk) {
+    std::size_t size = std::min(chunk, stream.size() - at);
+    deframer.feed(std::span(stream.data() + at, size), [&](std::span<const std::byte> frame) {
+      frames.emplace_back(frame.begin(), frame.end());
+    });
+  }
+  return frames;
+}
+
+TEST(Slip, EscapesEndAndEscAsOsc11Frames) {
+  std::vector<std::byte> out;
+  append_slip_frame(out, bytes_of({0x01, 0xC0, 0xDB, 0x02}));
+  EXPECT_EQ(out, bytes_of({0xC0, 0x01, 0xDB, 0xDC, 0xDB, 0xDD, 0x02, 0xC0}));
+}
+
+TEST(Slip, EveryFrameSurvivesAnyChunking) {
+  std::vector<std::vector<std::byte>> packets = {
+      bytes_of({0xC0, 0xC0, 0xDB}), bytes_of({1, 2, 3, 4}), bytes_of({0xDB, 0xDC, 0xDD, 0xC0})};
+  std::vector<std::byte> stream;
+  for (const auto& packet : packets) append_slip_frame(stream, packet);
+  for (std::size_t chunk = 1; chunk <= stream.size(); ++chunk) {
+    SlipDeframer deframer(64);
+    EXPECT_EQ(deframe(deframer, stream, chunk), packets) << chunk;
+    EXPECT_EQ(deframer.malformed(), 0u);
+    EXPECT_FALSE(deframer.partial());
+  }
+}
+
+TEST(Slip, DropsBadEscapesAndOversizedFramesAndResynchronises) {
+  SlipDeframer deframer(4);
+  auto frames = deframe(deframer, bytes_of({0xC0, 1, 0xDB, 7,    2, 0xC0,        // bad escape
+                                            0xC0, 1, 2,    3,    4, 5,    0xC0,  // over 4 bytes
+                                            0xC0, 1, 0xDB, 0xC0,                 // ESC then END
+                                            0xC0, 9, 0xC0}),
+                        3);
+  EXPECT_EQ(frames, std::vector<std::vector<std::byte>>{bytes_of({9})});
+  EXPECT_EQ(deframer.malformed(), 3u);
+  deframer.feed(bytes_of({0xC0, 5}), [](std::span<const std::byte>) {});
+  deframer.reset();  // a connection lost halfway through a frame
+  EXPECT_EQ(deframer.malformed(), 4u);
+}
+
+TEST(ForwardChecker, RoutedAndUnchangedExpectations) {
+  RoutePlan plan({.route_count = 2, .strips_per_bank = 1});
+  auto packet = [](std::string_view address, float value, std::int64_t sequence) {
+    LoadMessageTemplate message(address);
+    std::vector<std::byte> out(message.size());
+    message.write(out, value, sequence, 0);
+    return out;
+  };
+  // Sequence 1 goes to the pattern route: /bank1/1/fader -> /strip/1/gain.
+  ASSERT_EQ(plan.target_for(1).input_address, "/bank1/1/fader");
+  float sent_value = RoutePlan::input_value(1);
+
+  ForwardChecker routed(plan, 4, Expectation::routed);
+  routed.account(packet("/strip/1/gain", static_cast<float>(RoutePlan::expected_output(1)), 1), 5);
+  routed.account(packet("/bank1/1/fader", sent_value, 2), 5);  // sequence 2 is /track/1/fader
+  EXPECT_EQ(routed.tally().received, 2u);
+  EXPECT_EQ(routed.tally().misrouted, 1u);
+
+  ForwardChecker unchanged(plan, 4, Expectation::unchanged);
+  unchanged.account(packet("/bank1/1/fader", sent_value, 1), 5);
+  unchanged.account(packet("/strip/1/gain", static_cast<float>(RoutePlan::expected_output(1)), 3),
+                    5);
+  unchanged.account(packet("/bank1/1/fader", sent_value, 1), 5);
+  EXPECT_EQ(unchanged.tally().received, 2u);
+  EXPECT_EQ(unchanged.tally().duplicates, 1u);
+  EXPECT_EQ(unchanged.tally().misrouted, 1u);
+  EXPECT_EQ(unchanged.tally().bad_values, 1u);
 }
 
 TEST(LoadCodec, WhatTheSenderEncodesLibloParsesAndTheReceiverDecodes) {

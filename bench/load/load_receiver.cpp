@@ -28,7 +28,8 @@ constexpr timespec kGatherTime{0, 1'000'000};
 // Generous, so that the measuring side is never where datagrams are dropped.
 constexpr int kReceiveBufferBytes = 32 << 20;
 
-// The arrival time the kernel recorded, or 0 if it recorded none.
+}  // namespace
+
 std::int64_t kernel_timestamp(msghdr& header) {
   for (cmsghdr* control = CMSG_FIRSTHDR(&header); control != nullptr;
        control = CMSG_NXTHDR(&header, control)) {
@@ -41,15 +42,20 @@ std::int64_t kernel_timestamp(msghdr& header) {
   return 0;
 }
 
-}  // namespace
-
-LoadReceiver::LoadReceiver(const LoopbackEndpoint& listen, const RoutePlan& plan,
-                           std::uint64_t message_count)
+ForwardChecker::ForwardChecker(const RoutePlan& plan, std::uint64_t message_count,
+                               Expectation expectation)
     : plan_(plan),
       message_count_(message_count),
-      socket_(listen.address.ss_family),
-      deadline_ns_(std::numeric_limits<std::int64_t>::max()),
+      expectation_(expectation),
       seen_(message_count, false) {
+  tally_.latencies_ns.reserve(message_count);
+}
+
+LoadReceiver::LoadReceiver(const LoopbackEndpoint& listen, const RoutePlan& plan,
+                           std::uint64_t message_count, Expectation expectation)
+    : checker_(plan, message_count, expectation),
+      socket_(listen.address.ss_family),
+      deadline_ns_(std::numeric_limits<std::int64_t>::max()) {
   socket_.grow_receive_buffer(kReceiveBufferBytes);
   int on = 1;
   if (setsockopt(socket_.fd(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0) {
@@ -60,7 +66,6 @@ LoadReceiver::LoadReceiver(const LoopbackEndpoint& listen, const RoutePlan& plan
     throw std::system_error(errno, std::generic_category(), "SO_RCVTIMEO");
   }
   socket_.bind_to(listen);
-  tally_.latencies_ns.reserve(message_count);
 }
 
 void LoadReceiver::run() {
@@ -70,7 +75,8 @@ void LoadReceiver::run() {
   iovec vectors[kBatch];
   mmsghdr headers[kBatch];
 
-  while (tally_.received < message_count_ && monotonic_ns() < deadline_ns_.load()) {
+  ReceiveTally& tally = checker_.tally();
+  while (!checker_.complete() && monotonic_ns() < deadline_ns_.load()) {
     for (unsigned i = 0; i < kBatch; ++i) {
       vectors[i] = {slots.data() + std::size_t{i} * kSlotBytes, kSlotBytes};
       headers[i] = {};
@@ -88,23 +94,24 @@ void LoadReceiver::run() {
     for (int i = 0; i < count; ++i) {
       msghdr& header = headers[i].msg_hdr;
       if ((header.msg_flags & MSG_TRUNC) != 0) {
-        ++tally_.malformed;
+        ++tally.malformed;
         continue;
       }
       std::int64_t arrival = kernel_timestamp(header);
       if (arrival == 0) {
-        ++tally_.unstamped;
+        ++tally.unstamped;
         arrival = now;
       }
-      account(static_cast<const std::byte*>(vectors[i].iov_base), headers[i].msg_len, arrival);
+      checker_.account({static_cast<const std::byte*>(vectors[i].iov_base), headers[i].msg_len},
+                       arrival);
     }
-    tally_.last_receive_ns = now;
+    tally.last_receive_ns = now;
     if (count < static_cast<int>(kBatch)) nanosleep(&kGatherTime, nullptr);
   }
 }
 
-void LoadReceiver::account(const std::byte* packet, std::size_t size, std::int64_t arrival_ns) {
-  auto message = decode_forwarded({packet, size});
+void ForwardChecker::account(std::span<const std::byte> packet, std::int64_t arrival_ns) {
+  auto message = decode_forwarded(packet);
   if (!message) {
     ++tally_.malformed;
     return;
@@ -121,7 +128,16 @@ void LoadReceiver::account(const std::byte* packet, std::size_t size, std::int64
   seen_[sequence] = true;
   ++tally_.received;
   tally_.latencies_ns.push_back(arrival_ns - message->timestamp_ns);
-  if (message->address != plan_.target_for(sequence).output_address) ++tally_.misrouted;
+  const PlannedTarget& target = plan_.target_for(sequence);
+  if (expectation_ == Expectation::unchanged) {
+    // Forwarded byte for byte: the address and the float as sent.
+    if (message->address != target.input_address) ++tally_.misrouted;
+    if (message->value != static_cast<double>(RoutePlan::input_value(sequence))) {
+      ++tally_.bad_values;
+    }
+    return;
+  }
+  if (message->address != target.output_address) ++tally_.misrouted;
   if (std::abs(message->value - RoutePlan::expected_output(sequence)) > 1.0) ++tally_.bad_values;
 }
 

@@ -7,8 +7,12 @@
 // the deadline has passed, whichever is first.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "bench/load/loopback.h"
@@ -28,25 +32,49 @@ struct ReceiveTally {
   std::vector<std::int64_t> latencies_ns;  // one per received message, arrival order
 };
 
+// What a correct router sends for message n: the plan's routed message (the
+// output address, argument 1 scaled), or the message exactly as it was sent
+// (the raw forwarder, which does no routing).
+enum class Expectation { routed, unchanged };
+
+// Checks each forwarded packet against the plan and keeps the tally; shared by
+// the UDP and the TCP receivers. Used by one thread.
+class ForwardChecker {
+ public:
+  ForwardChecker(const RoutePlan& plan, std::uint64_t message_count, Expectation expectation);
+
+  void account(std::span<const std::byte> packet, std::int64_t arrival_ns);
+  bool complete() const { return tally_.received >= message_count_; }
+  ReceiveTally& tally() { return tally_; }
+  const ReceiveTally& tally() const { return tally_; }
+
+ private:
+  const RoutePlan& plan_;
+  std::uint64_t message_count_;
+  Expectation expectation_;
+  std::vector<bool> seen_;
+  ReceiveTally tally_;
+};
+
+// The arrival time the kernel recorded in a received message's control data
+// (SO_TIMESTAMPNS), or 0 if it recorded none.
+std::int64_t kernel_timestamp(msghdr& header);
+
 class LoadReceiver {
  public:
-  LoadReceiver(const LoopbackEndpoint& listen, const RoutePlan& plan, std::uint64_t message_count);
+  LoadReceiver(const LoopbackEndpoint& listen, const RoutePlan& plan, std::uint64_t message_count,
+               Expectation expectation = Expectation::routed);
   LoadReceiver(const LoadReceiver&) = delete;
   LoadReceiver& operator=(const LoadReceiver&) = delete;
 
   void run();  // throws std::system_error if the socket fails
   void finish_by(std::int64_t deadline_monotonic_ns) { deadline_ns_.store(deadline_monotonic_ns); }
-  const ReceiveTally& tally() const { return tally_; }
+  const ReceiveTally& tally() const { return checker_.tally(); }
 
  private:
-  void account(const std::byte* packet, std::size_t size, std::int64_t arrival_ns);
-
-  const RoutePlan& plan_;
-  std::uint64_t message_count_;
+  ForwardChecker checker_;
   UdpSocket socket_;
   std::atomic<std::int64_t> deadline_ns_;
-  std::vector<bool> seen_;
-  ReceiveTally tally_;
 };
 
 }  // namespace oscbridge::load

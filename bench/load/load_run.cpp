@@ -9,6 +9,7 @@
 #include "bench/load/clocks.h"
 #include "bench/load/load_receiver.h"
 #include "bench/load/load_sender.h"
+#include "bench/load/tcp_load.h"
 
 namespace oscbridge::load {
 namespace {
@@ -26,12 +27,10 @@ std::string format(const char* pattern, auto... values) {
   return buffer;
 }
 
-}  // namespace
-
-LoadReport run_load(const LoadOptions& options, const RoutePlan& plan) {
-  LoadReceiver receiver(options.listen, plan, options.count);
-  LoadSender sender(options.target, plan, options.batch_size, options.tick);
-
+// Runs `receiver` on a second thread while this one sends, then lets the
+// receiver drain until the deadline. Returns what was sent.
+template <typename Receiver, typename Sender>
+SendSummary drive(Receiver& receiver, Sender& sender, const LoadOptions& options) {
   std::exception_ptr receive_failure;
   std::thread receiving([&] {
     try {
@@ -52,8 +51,10 @@ LoadReport run_load(const LoadOptions& options, const RoutePlan& plan) {
                      std::chrono::duration_cast<std::chrono::nanoseconds>(options.drain).count());
   receiving.join();
   if (receive_failure) std::rethrow_exception(receive_failure);
+  return sent;
+}
 
-  ReceiveTally tally = receiver.tally();
+LoadReport report_of(const LoadOptions& options, const SendSummary& sent, ReceiveTally tally) {
   LoadReport report;
   report.offered_rate = options.rate;
   report.sent = sent.sent;
@@ -88,6 +89,32 @@ LoadReport run_load(const LoadOptions& options, const RoutePlan& plan) {
   return report;
 }
 
+// After the router's outgoing connection is accepted, the time it is given to
+// see that connection as open before messages for it arrive (it drops what it
+// routes to a destination that is not connected).
+constexpr std::chrono::milliseconds kConnectSettle{50};
+
+}  // namespace
+
+LoadReport run_load(const LoadOptions& options, const RoutePlan& plan) {
+  if (options.transport == Transport::tcp_slip) {
+    SlipLoadReceiver receiver(options.listen, plan, options.count, options.expectation);
+    receiver.accept_router(options.connect_timeout);
+    std::this_thread::sleep_for(kConnectSettle);
+    // Connected after the router's own connection, and kept open until the
+    // drain is over so that the router never sees its input close early.
+    SlipLoadSender sender(options.target, plan, options.batch_size, options.tick);
+    SendSummary sent = drive(receiver, sender, options);
+    LoadReport report = report_of(options, sent, receiver.tally());
+    report.reconnections = receiver.reconnections();
+    return report;
+  }
+  LoadReceiver receiver(options.listen, plan, options.count, options.expectation);
+  LoadSender sender(options.target, plan, options.batch_size, options.tick);
+  SendSummary sent = drive(receiver, sender, options);
+  return report_of(options, sent, receiver.tally());
+}
+
 std::string LoadReport::summary_line() const {
   return format(
              "offered_rate=%.0f sent=%llu received=%llu loss_pct=%.3f send_rate=%.0f "
@@ -96,8 +123,9 @@ std::string LoadReport::summary_line() const {
              static_cast<unsigned long long>(received), loss_percent, send_rate, achieved_rate) +
          format("p50_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f ", p50_us, p90_us, p99_us,
                 max_us) +
-         format("tool_cpu_s=%.2f unstamped=%llu ", tool_cpu_seconds,
-                static_cast<unsigned long long>(unstamped)) +
+         format("tool_cpu_s=%.2f unstamped=%llu reconnections=%llu ", tool_cpu_seconds,
+                static_cast<unsigned long long>(unstamped),
+                static_cast<unsigned long long>(reconnections)) +
          format("duplicates=%llu misrouted=%llu bad_values=%llu malformed=%llu foreign=%llu",
                 static_cast<unsigned long long>(duplicates),
                 static_cast<unsigned long long>(misrouted),

@@ -8,12 +8,20 @@
 #include <cstdint>
 #include <string>
 
+#include "bench/load/load_receiver.h"
 #include "bench/load/loopback.h"
 #include "bench/load/route_plan.h"
 
 namespace oscbridge::load {
 
+// How messages travel to the router and back: UDP datagrams, or one TCP
+// connection each way with SLIP framing (the tool connects to the router's
+// listen port and is the TCP server the router connects to).
+enum class Transport { udp, tcp_slip };
+
 struct LoadOptions {
+  Transport transport = Transport::udp;
+  Expectation expectation = Expectation::routed;
   LoopbackEndpoint target;  // the router's listen address
   LoopbackEndpoint listen;  // where the router forwards to
   double rate = 10000;      // messages per second
@@ -21,6 +29,8 @@ struct LoadOptions {
   std::chrono::milliseconds drain{1000};
   unsigned batch_size = 64;             // most messages per sendmmsg
   std::chrono::microseconds tick{100};  // the sender wakes at most once per tick
+  // TCP: how long the router may take to connect to `listen`.
+  std::chrono::milliseconds connect_timeout{5000};
 };
 
 struct LoadReport {
@@ -32,7 +42,8 @@ struct LoadReport {
   std::uint64_t bad_values = 0;
   std::uint64_t malformed = 0;
   std::uint64_t foreign = 0;
-  std::uint64_t unstamped = 0;  // arrivals timed by the reader, not the kernel
+  std::uint64_t unstamped = 0;      // arrivals timed by the reader, not the kernel
+  std::uint64_t reconnections = 0;  // TCP: connections from the router after the first
   double send_seconds = 0;
   double send_rate = 0;      // sent / send_seconds
   double achieved_rate = 0;  // received / (first send to last arrival)

@@ -61,9 +61,14 @@ class RoutePlan {
   static std::int32_t expected_output(std::uint64_t sequence);
   static std::int32_t scale(double input);
 
-  // The oscbridge config (DESIGN.md "config/") for this plan: endpoint `in`
-  // listening on `in_listen`, endpoint `out` sending to `out_send`.
-  std::string to_yaml(std::string_view in_listen, std::string_view out_send) const;
+  // The endpoints of the oscbridge config. udp: `in` listens on IN, `out` is
+  // send-only (a `send:` without `listen:`) to OUT. tcp_slip: `in` is a TCP
+  // server on IN, `out` a TCP client connecting to OUT, both `framing: slip`.
+  enum class Endpoints { udp, tcp_slip };
+
+  // The oscbridge config (DESIGN.md "config/") for this plan, from `in` to `out`.
+  std::string to_yaml(std::string_view in, std::string_view out,
+                      Endpoints endpoints = Endpoints::udp) const;
 
  private:
   RoutePlanOptions options_;

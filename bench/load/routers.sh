@@ -13,8 +13,24 @@ udp_port_bound() {
                       END { exit !found }' /proc/net/udp /proc/net/udp6 2>/dev/null
 }
 
+# True once something listens on TCP port $1 (state 0A, LISTEN; IPv4 or IPv6).
+tcp_port_listening() {
+  local hex
+  hex=$(printf ':%04X' "$1")
+  awk -v port="$hex" 'FNR > 1 && substr($2, length($2) - 4) == port && $4 == "0A" { found = 1 }
+                      END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# port_ready PORT: PORT is a UDP port number, or tcp:NUMBER for a TCP listener.
+port_ready() {
+  case $1 in
+    tcp:*) tcp_port_listening "${1#tcp:}" ;;
+    *) udp_port_bound "$1" ;;
+  esac
+}
+
 # start_router LOG PORT COMMAND...: runs COMMAND in the background with its
-# output in LOG, waits up to 5 s for PORT, and sets router_pid.
+# output in LOG, waits up to 5 s for PORT (see port_ready), and sets router_pid.
 start_router() {
   local log=$1 port=$2
   shift 2
@@ -22,7 +38,7 @@ start_router() {
   router_pid=$!
   router_pids+=("$router_pid")
   local tries=0
-  until udp_port_bound "$port"; do
+  until port_ready "$port"; do
     if ! kill -0 "$router_pid" 2>/dev/null; then
       echo "router exited before listening on port $port: $*" >&2
       cat "$log" >&2
