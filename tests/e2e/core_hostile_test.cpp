@@ -321,5 +321,34 @@ TEST(CoreHostileTest, SettingsThatNeedNoNewSocketApplyInPlaceWithoutDroppingClie
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
+TEST(CoreHostileTest, ATcpListenAllowListClosesOtherClientsAtAcceptAndCountsThem) {
+  auto surface_port = free_port();
+  auto eos_port = free_port(SOCK_STREAM);
+  RawUdp probe;
+  ASSERT_TRUE(probe.ok());
+  Daemon daemon(
+      "endpoints:\n"
+      "  surface: { protocol: udp, listen: 127.0.0.1:" +
+      std::to_string(surface_port) +
+      " }\n"
+      "  eos: { protocol: tcp, listen: 127.0.0.1:" +
+      std::to_string(eos_port) +
+      ", allow: [10.0.0.0/8] }\n"
+      "routes:\n"
+      "  - { from: surface, to: eos }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  StreamPeer outsider(eos_port, Framing::slip);
+  ASSERT_TRUE(outsider.ok()) << outsider.error();
+  EXPECT_TRUE(daemon.wait_log("eos: dropped a message \\(acl\\): refused client 127\\.0\\.0\\.1:" +
+                              std::to_string(outsider.local_port())))
+      << daemon.log();
+  EXPECT_TRUE(outsider.wait_closed()) << daemon.log();
+  ASSERT_TRUE(probe.send_to(surface_port, message("/to/eos", 1)));
+  daemon.signal(SIGUSR1);
+  EXPECT_TRUE(daemon.wait_log("endpoint eos: .*acl 1")) << daemon.log();
+  EXPECT_TRUE(outsider.frames().empty());
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
 }  // namespace
 }  // namespace oscbridge::e2e
