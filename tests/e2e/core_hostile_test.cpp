@@ -151,7 +151,8 @@ TEST(CoreHostileTest, AFloodingConnectPeerNeitherStallsOtherRoutesNorGrowsTheDae
   sending_done = true;
   receiver.join();
 
-  EXPECT_GT(flooded, std::size_t{64} << 20) << "the flood did not flood";
+  // Far more than socket buffers hold, even from a daemon slowed down by sanitizers.
+  EXPECT_GT(flooded, std::size_t{8} << 20) << "the flood did not flood";
   EXPECT_GE(arrivals.size(), kProbes * 95 / 100) << daemon.log();
   Clock::duration longest_gap{};
   for (std::size_t i = 1; i < arrivals.size(); ++i) {
