@@ -210,6 +210,44 @@ TEST(CoreHostileTest, AReloadOntoAPortAnotherProcessHoldsKeepsTheRunningConfigur
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
+// An endpoint that moves to an address on its own port can only bind once its old socket
+// closed; when the new bind then fails, the old socket must come back.
+TEST(CoreHostileTest, AMoveOnTheSamePortThatFailsReopensTheOldSocket) {
+  auto surface_port = free_port();
+  auto eos_port = free_port(SOCK_STREAM);
+  RawUdp probe;
+  ASSERT_TRUE(probe.ok());
+  auto [holder, error] = socket::create_server("127.0.0.2", eos_port, socket::Protocol::tcp);
+  ASSERT_TRUE(holder) << error;  // another program, on the address the reload moves to
+  auto yaml = [&](const std::string& host) {
+    return "endpoints:\n"
+           "  surface: { protocol: udp, listen: 127.0.0.1:" +
+           std::to_string(surface_port) +
+           " }\n"
+           "  eos: { protocol: tcp, listen: " +
+           host + ":" + std::to_string(eos_port) +
+           " }\n"
+           "routes:\n"
+           "  - { from: surface, to: eos }\n";
+  };
+  Daemon daemon(yaml("127.0.0.1"));
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+
+  EXPECT_FALSE(daemon.reload(yaml("127.0.0.2"))) << daemon.log();
+  EXPECT_NE(daemon.log().find("eos: closed, to free its port"), std::string::npos)
+      << "the move did not take the path under test\n"
+      << daemon.log();
+  // Served again on the old address, with the old route.
+  StreamPeer client(eos_port, Framing::slip);
+  ASSERT_TRUE(client.ok()) << client.error() << "\n" << daemon.log();
+  ASSERT_TRUE(daemon.wait_log(client.connected_log("eos"))) << daemon.log();
+  ASSERT_TRUE(probe.send_to(surface_port, message("/back", 3)));
+  auto frames = client.wait_frames(1);
+  ASSERT_EQ(frames.size(), 1u) << daemon.log();
+  EXPECT_EQ(frames[0], message("/back", 3));
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
 TEST(CoreHostileTest, AnUnresolvableSendHostDoesNotStopTheStartAndIsCounted) {
   auto surface_port = free_port();
   RawUdp desk;
