@@ -19,6 +19,14 @@ std::variant<osc::SlipDecoder, osc::LengthPrefixDecoder> make_decoder(config::Fr
 StreamFramer::StreamFramer(config::Framing framing, std::size_t max_frame)
     : decoder_(make_decoder(framing, max_frame)) {}
 
+socket::ConnectionLimits stream_limits(const config::Endpoint& settings) {
+  socket::ConnectionLimits limits;
+  limits.read_chunk = 64 * 1024;
+  limits.reads_per_wakeup = 1;
+  limits.queue_limit = settings.queue_limit;
+  return limits;
+}
+
 bool same_stream_settings(const config::Endpoint& current, const config::Endpoint& next) {
   return current.framing == next.framing && current.max_frame == next.max_frame;
 }

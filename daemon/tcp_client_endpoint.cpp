@@ -43,15 +43,13 @@ void TcpClientEndpoint::update_settings(const config::Endpoint& next) {
 
 void TcpClientEndpoint::start_connect() {
   retry_timer_ = 0;
-  socket::ConnectionLimits limits;
-  limits.queue_limit = settings_.queue_limit;
   socket::Connection::Handlers handlers;
   handlers.on_data = [this](socket::Connection&, std::string_view bytes) { on_data(bytes); };
   handlers.on_close = [this](socket::Connection&, std::error_code error) {
     disconnect(error == socket::Errc::peer_closed ? "closed by the server" : error.message());
   };
-  connector_.connect(settings_.connect->host, settings_.connect->port, kConnectTimeout, limits,
-                     std::move(handlers),
+  connector_.connect(settings_.connect->host, settings_.connect->port, kConnectTimeout,
+                     stream_limits(settings_), std::move(handlers),
                      [this](socket::Connector::Result result) { on_connected(std::move(result)); });
 }
 

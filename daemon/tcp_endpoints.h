@@ -78,6 +78,11 @@ class IdleGuard {
 // connections, so a reload reopens the endpoint rather than updating it in place.
 bool same_stream_settings(const config::Endpoint& current, const config::Endpoint& next);
 
+// How a TCP endpoint's connections read and queue. One 64 KiB read per connection per loop
+// round: a connection with more pending is served again next round, after every other
+// descriptor had its turn, so deframing a flood never holds routing up for long.
+socket::ConnectionLimits stream_limits(const config::Endpoint& settings);
+
 // One TCP stream of either endpoint kind: the connection, its deframer and its idle guard.
 struct TcpStream {
   TcpStream(std::unique_ptr<socket::Connection> connection_, const config::Endpoint& settings,

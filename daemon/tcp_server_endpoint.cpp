@@ -5,14 +5,6 @@
 
 namespace oscbridge::daemon {
 
-namespace {
-socket::ConnectionLimits limits_of(const config::Endpoint& settings) {
-  socket::ConnectionLimits limits;
-  limits.queue_limit = settings.queue_limit;
-  return limits;
-}
-}  // namespace
-
 TcpServerEndpoint::TcpServerEndpoint(const config::Endpoint& settings, EndpointContext& context)
     : Endpoint(settings, context) {}
 
@@ -27,7 +19,7 @@ std::string TcpServerEndpoint::open() {
     spdlog::warn("{}: {}", name(), message);
   };
   auto result = socket::Listener::open(context_.loop, settings_.listen->host,
-                                       settings_.listen->port, limits_of(settings_), handlers);
+                                       settings_.listen->port, stream_limits(settings_), handlers);
   if (!result.listener) {
     return result.message;
   }
@@ -43,7 +35,7 @@ bool TcpServerEndpoint::can_update_to(const config::Endpoint& next) const {
 
 void TcpServerEndpoint::update_settings(const config::Endpoint& next) {
   Endpoint::update_settings(next);
-  listener_->set_limits(limits_of(settings_));
+  listener_->set_limits(stream_limits(settings_));
   std::vector<socket::ConnectionId> refused;
   for (auto& [id, client] : clients_) {
     client->connection->set_queue_limit(settings_.queue_limit);
