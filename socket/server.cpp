@@ -26,7 +26,8 @@ namespace oscbridge::socket {
 
 namespace {
 constexpr std::size_t kMaxDatagram = 65536;
-constexpr std::size_t kDatagramBatch = 8;  // recvmmsg batch per wakeup
+// recvmmsg batch per wakeup: as many datagrams per system call as a burst brings.
+constexpr std::size_t kDatagramBatch = 64;
 constexpr std::size_t kSendQueueLimit = 1 << 20;
 constexpr std::size_t kReadChunk = 65536;
 constexpr std::size_t kReadsPerWakeup = 4;  // bounds one connection's turn so others get theirs
@@ -60,7 +61,6 @@ struct SocketServer::Impl {
   // got the same descriptor number.
   std::unordered_map<ConnectionId, std::unique_ptr<SocketClient>> connections;
   std::unique_ptr<SocketClient> datagram_peer;
-  std::vector<std::array<char, kMaxDatagram>> datagrams;
 
   Impl(Protocol protocol_, int fd_, EventLoop* shared_loop)
       : protocol(protocol_), fd(fd_), local(local_address_of(fd_)), loop(shared_loop) {
@@ -183,18 +183,29 @@ struct SocketServer::Impl {
     connection_impl(*client).release();
   }
 
-  void datagrams_ready() {
-    if (datagrams.empty()) datagrams.resize(kDatagramBatch);
+  // The recvmmsg vectors, built once: a wakeup only resets what the kernel wrote back.
+  struct DatagramBatch {
+    std::unique_ptr<char[]> bytes;  // kDatagramBatch slots of kMaxDatagram, uninitialised
     std::array<mmsghdr, kDatagramBatch> headers{};
     std::array<iovec, kDatagramBatch> vectors{};
     std::array<SocketAddress, kDatagramBatch> sources{};
-    for (std::size_t i = 0; i < kDatagramBatch; ++i) {
-      vectors[i] = {datagrams[i].data(), kMaxDatagram};
-      headers[i].msg_hdr.msg_iov = &vectors[i];
-      headers[i].msg_hdr.msg_iovlen = 1;
-      headers[i].msg_hdr.msg_name = &sources[i].storage;
-      headers[i].msg_hdr.msg_namelen = sizeof sources[i].storage;
+  };
+  std::unique_ptr<DatagramBatch> batch;
+
+  void datagrams_ready() {
+    if (!batch) {
+      batch = std::make_unique<DatagramBatch>();
+      batch->bytes.reset(new char[kDatagramBatch * kMaxDatagram]);
+      for (std::size_t i = 0; i < kDatagramBatch; ++i) {
+        batch->vectors[i] = {batch->bytes.get() + i * kMaxDatagram, kMaxDatagram};
+        batch->headers[i].msg_hdr.msg_iov = &batch->vectors[i];
+        batch->headers[i].msg_hdr.msg_iovlen = 1;
+        batch->headers[i].msg_hdr.msg_name = &batch->sources[i].storage;
+      }
     }
+    auto& headers = batch->headers;
+    auto& sources = batch->sources;
+    for (auto& header : headers) header.msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     int count = ::recvmmsg(fd, headers.data(), kDatagramBatch, MSG_DONTWAIT, nullptr);
     if (count < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -210,8 +221,9 @@ struct SocketServer::Impl {
       }
       peer.reset(local, sources[i]);
       if (notifier.socket_message) {
-        notifier.socket_message(*datagram_peer,
-                                std::string_view(datagrams[i].data(), headers[i].msg_len));
+        notifier.socket_message(
+            *datagram_peer,
+            std::string_view(batch->bytes.get() + i * kMaxDatagram, headers[i].msg_len));
       }
     }
   }
