@@ -4,6 +4,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "daemon/tcp_endpoints.h"
@@ -222,26 +223,53 @@ TEST_F(IdleGuardTest, APartialFrameLeftIdleExpiresNoSoonerThanTheTimeout) {
 }
 
 TEST_F(IdleGuardTest, ActivityPostponesExpiry) {
-  make(std::chrono::milliseconds(100));
+  // A timeout long enough that the second update comes well before the first would expire,
+  // however loaded the machine (the thread would have to stall for over 1.7 s), and late
+  // enough after the first that an unpostponed expiry would come 300 ms too soon.
+  constexpr auto kTimeout = std::chrono::milliseconds(2000);
+  make(kTimeout);
   update(true);
-  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const auto last_activity = Clock::now();
   update(true);
-  ASSERT_EQ(expiry_.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  EXPECT_GE(expiry_.get() - last_activity, std::chrono::milliseconds(100));
+  bool fired_before_activity = true;
+  loop_.run_sync([&] { fired_before_activity = fired_; });
+  ASSERT_FALSE(fired_before_activity) << "this thread stalled for longer than the timeout";
+  ASSERT_EQ(expiry_.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_GE(expiry_.get() - last_activity, kTimeout);
+}
+
+// A timer of the same loop armed after the guard's, with a later deadline, is the sentinel:
+// once it has run, a guard timer that was still armed would have run too.
+void wait_past(socket::EventLoop& loop, std::chrono::milliseconds delay) {
+  auto passed = std::make_shared<std::promise<void>>();
+  auto future = passed->get_future();
+  loop.run_sync([&] { loop.run_after(delay.count(), [passed] { passed->set_value(); }); });
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  loop.run_sync([] {});  // whatever was due in the same round has run
 }
 
 TEST_F(IdleGuardTest, AWholeFrameCancelsTheTimer) {
   make(std::chrono::milliseconds(30));
   update(true);
   update(false);
-  EXPECT_EQ(expiry_.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  wait_past(loop_, std::chrono::milliseconds(300));
+  EXPECT_EQ(expiry_.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
 }
 
 TEST_F(IdleGuardTest, NoPartialFrameNoExpiry) {
   make(std::chrono::milliseconds(30));
   update(false);
-  EXPECT_EQ(expiry_.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  wait_past(loop_, std::chrono::milliseconds(300));
+  EXPECT_EQ(expiry_.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+}
+
+// The sentinel proves something: without the whole frame, the same guard does expire.
+TEST_F(IdleGuardTest, APartialFrameExpiresBeforeTheSentinel) {
+  make(std::chrono::milliseconds(30));
+  update(true);
+  wait_past(loop_, std::chrono::milliseconds(300));
+  EXPECT_EQ(expiry_.wait_for(std::chrono::milliseconds(0)), std::future_status::ready);
 }
 
 }  // namespace

@@ -17,14 +17,17 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <regex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "osc/length_prefix.h"
@@ -232,6 +235,62 @@ class StreamPeer {
   osc::LengthPrefixDecoder length_{osc::kMaxFrameSizeLimit};
   bool closed_ = false;
 };
+
+// The kernel's queues of one IPv4 TCP socket, from /proc/net/tcp: bytes sent and not yet
+// acknowledged by the peer (tx), and bytes received and not yet read by the program (rx).
+struct TcpQueues {
+  std::uint32_t tx = 0;
+  std::uint32_t rx = 0;
+};
+
+// The queues of the IPv4 socket connected from local_port to remote_port (both on
+// loopback), whichever process owns it; nullopt when there is no such connection.
+inline std::optional<TcpQueues> tcp_queues(std::uint16_t local_port, std::uint16_t remote_port) {
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the header
+  while (std::getline(table, line)) {
+    unsigned local_address = 0, local = 0, remote_address = 0, remote = 0, state = 0, tx = 0,
+             rx = 0;
+    if (std::sscanf(line.c_str(), " %*d: %8X:%4X %8X:%4X %2X %8X:%8X", &local_address, &local,
+                    &remote_address, &remote, &state, &tx, &rx) != 7) {
+      continue;
+    }
+    if (local == local_port && remote == remote_port && state == 1 /* ESTABLISHED */) {
+      return TcpQueues{tx, rx};
+    }
+  }
+  return std::nullopt;
+}
+
+// Waits until every byte a client on client_port sent to server_port has been read by the
+// program that owns the server's end: first acknowledged (so it is in the server socket's
+// receive queue), then gone from that queue. This is the observable point between two
+// writes that makes them two reads for the daemon, however loaded the machine is.
+inline bool wait_read_by_peer(std::uint16_t client_port, std::uint16_t server_port,
+                              int timeout_ms = 10000) {
+  auto deadline = deadline_after(timeout_ms);
+  auto until = [&](auto done) {
+    for (;;) {
+      if (done()) return true;
+      if (ms_left(deadline) == 0) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  };
+  // A connection that is gone (or closing) never gets there: false at once.
+  bool gone = false;
+  return until([&] {
+           auto client = tcp_queues(client_port, server_port);
+           gone = !client;
+           return gone || client->tx == 0;
+         }) &&
+         !gone && until([&] {
+           auto server = tcp_queues(server_port, client_port);
+           gone = !server;
+           return gone || server->rx == 0;
+         }) &&
+         !gone;
+}
 
 // A SLIP-framed TCP server for a daemon `connect:` endpoint to reach (our socket layer,
 // serving on its own loop thread). Records the frames of every connection in arrival order.

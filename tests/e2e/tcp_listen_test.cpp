@@ -1,6 +1,7 @@
 // TCP `listen:` endpoints of the real daemon, against clients that control every byte (our
 // socket layer) and liblo: SLIP framing out to every connected client, length-prefixed frames
-// in whatever pieces TCP delivers them, and a bad length that costs only its own connection.
+// in whatever pieces TCP delivers them (each piece made a read of its own by waiting until the
+// daemon has read the previous one), and a bad length that costs only its own connection.
 #include "tests/e2e/tcp_helpers.h"
 
 namespace oscbridge::e2e {
@@ -93,20 +94,23 @@ TEST(TcpListenTest, LengthPrefixedFramesReachUdpWhateverTheReadBoundaries) {
   EXPECT_EQ(desk.received()[2].address, "/batch/3");
   EXPECT_EQ(desk.received()[2].args, std::vector<std::string>{"s:three"});
 
-  // One frame in three writes: half the header, then half the body, then the rest. The
-  // pauses give the daemon time to read each piece alone (our client sets TCP_NODELAY), and
-  // nothing may come out of a partial frame.
+  // One frame in four writes: the header in two halves, then half the body, then the rest.
+  // Each write is read by the daemon (gone from its socket's receive queue) before the next
+  // one is sent, so each is a read of its own, whatever the load. A partial frame must yield
+  // nothing: had any piece been routed, it would reach the desk ahead of the whole frame.
   LoMessage split("/split");
   split.f(0.25f).s("halves");
   std::string frame = reference_length_frame(split.bytes());
   std::size_t body_half = 4 + (frame.size() - 4) / 2;
-  ASSERT_TRUE(client.send(frame.substr(0, 2)));
-  EXPECT_EQ(desk.serve_for(100).size(), 3u) << "a partial header was routed";
-  ASSERT_TRUE(client.send(frame.substr(2, body_half - 2)));
-  EXPECT_EQ(desk.serve_for(100).size(), 3u) << "a partial frame was routed";
+  for (auto [from, to] : {std::pair<std::size_t, std::size_t>{0, 2}, {2, 4}, {4, body_half}}) {
+    ASSERT_TRUE(client.send(frame.substr(from, to - from)));
+    ASSERT_TRUE(wait_read_by_peer(client.local_port(), tcp_port))
+        << "the daemon never read bytes " << from << ".." << to << "\n"
+        << daemon.log();
+  }
   ASSERT_TRUE(client.send(frame.substr(body_half)));
   ASSERT_EQ(desk.wait_for(4).size(), 4u) << daemon.log();
-  EXPECT_EQ(desk.received()[3].address, "/split");
+  EXPECT_EQ(desk.received()[3].address, "/split") << "a partial frame was routed";
   EXPECT_EQ(desk.received()[3].args, (std::vector<std::string>{"f:0.25", "s:halves"}));
 
   // liblo over TCP frames with the OSC 1.0 length prefix unless told to use SLIP.
@@ -215,11 +219,12 @@ TEST(TcpListenTest, PartialFrameLeftIdleClosesOnlyThatConnection) {
   ASSERT_TRUE(stalled.ok()) << stalled.error();
   ASSERT_TRUE(daemon.wait_log(stalled.connected_log("eos"))) << daemon.log();
 
+  // All of a frame but its closing END: the whole packet is there, yet the frame is not.
   LoMessage half("/half");
   half.i(1);
   std::string frame = reference_slip(half.bytes());
   auto sent_at = Clock::now();
-  ASSERT_TRUE(stalled.send(frame.substr(0, frame.size() / 2)));
+  ASSERT_TRUE(stalled.send(frame.substr(0, frame.size() - 1)));
   EXPECT_TRUE(stalled.wait_closed(10000)) << daemon.log();
   EXPECT_GE(Clock::now() - sent_at, std::chrono::milliseconds(300))
       << "closed before the partial frame had been idle for idle_timeout";
@@ -234,8 +239,18 @@ TEST(TcpListenTest, PartialFrameLeftIdleClosesOnlyThatConnection) {
   ASSERT_TRUE(cue.send_udp(udp_port));
   ASSERT_EQ(quiet.wait_frames(1).size(), 1u) << daemon.log();
   EXPECT_FALSE(quiet.closed());
-  EXPECT_TRUE(desk.received().empty()) << "a partial frame was routed";
+
+  // The stalled frame is gone with its connection, not routed: a whole frame sent now on the
+  // same endpoint reaches the desk, and it is the first thing there.
+  LoMessage whole("/whole");
+  whole.i(3);
+  ASSERT_TRUE(quiet.send(reference_slip(whole.bytes())));
+  ASSERT_GE(desk.wait_for(1).size(), 1u) << daemon.log();
+  EXPECT_EQ(desk.received()[0].address, "/whole") << "the stalled partial frame was routed";
+  EXPECT_EQ(desk.received().size(), 1u);
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  EXPECT_NE(daemon.log().find("endpoint eos: received 1, sent 1, dropped 0"), std::string::npos)
+      << daemon.log();
 }
 
 TEST(TcpListenTest, ServesIpv6Loopback) {

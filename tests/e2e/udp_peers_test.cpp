@@ -12,7 +12,9 @@ TEST(UdpPeersTest, ReplyEndpointAnswersEveryPeerFromItsListenPort) {
   LoPeer sink(free_port());
   SourcePeer first;
   SourcePeer second;
-  ASSERT_TRUE(sink.ok() && first.ok() && second.ok());
+  RawUdp desk;      // sends to the desk endpoint, which has no reply: true
+  RawUdp desk_out;  // the desk endpoint's send: destination
+  ASSERT_TRUE(sink.ok() && first.ok() && second.ok() && desk.ok() && desk_out.ok());
   ASSERT_NE(first.port(), second.port());
   Daemon daemon(
       "endpoints:\n"
@@ -20,14 +22,15 @@ TEST(UdpPeersTest, ReplyEndpointAnswersEveryPeerFromItsListenPort) {
       at(mixer_port) +
       ", reply: true }\n"
       "  desk: { protocol: udp, listen: " +
-      at(desk_port) +
+      at(desk_port) + ", send: " + at(desk_out.port()) +
       " }\n"
       "  sink: { protocol: udp, send: " +
       at(sink.port()) +
       " }\n"
       "routes:\n"
       "  - { name: to_mixer, from: desk, to: mixer }\n"
-      "  - { name: from_mixer, from: mixer, to: sink }\n");
+      "  - { name: from_mixer, from: mixer, to: sink }\n"
+      "  - { name: to_desk, from: mixer, match: /to/desk/*, to: desk }\n");
   ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
 
   // Each peer sends from its own server's port, so that is the port the daemon must answer.
@@ -44,8 +47,6 @@ TEST(UdpPeersTest, ReplyEndpointAnswersEveryPeerFromItsListenPort) {
       << daemon.log();
   EXPECT_EQ(sink.wait_for(2).size(), 2u) << daemon.log();
 
-  RawUdp desk;
-  ASSERT_TRUE(desk.ok());
   ASSERT_TRUE(desk.send_to(desk_port,
                            osc_message("/ch/01/mix/fader", [](auto& m) { m.add_float(0.75f); })));
   for (SourcePeer* peer : {&first, &second}) {
@@ -54,11 +55,25 @@ TEST(UdpPeersTest, ReplyEndpointAnswersEveryPeerFromItsListenPort) {
     EXPECT_EQ(got[0].address, "/ch/01/mix/fader");
     EXPECT_EQ(got[0].source_port, std::to_string(mixer_port)) << "not from the listen port";
   }
-  // The desk is no reply peer: it has no reply: true, and nothing routes to it.
-  EXPECT_EQ(address_of(desk.receive(0)), "(nothing)");
+  // The desk has sent to its endpoint, but that endpoint has no reply: true, so what is
+  // routed to it goes to its send: address only. The daemon handles datagrams in turn, so
+  // once desk_out has the second of two, every copy of the first has left: one for the
+  // desk would be waiting there.
+  lo_address to_mixer = lo_address_new("127.0.0.1", std::to_string(mixer_port).c_str());
+  ASSERT_NE(to_mixer, nullptr);
+  for (const char* path : {"/to/desk/1", "/to/desk/2"}) {
+    ASSERT_GE(lo_send_from(to_mixer, first.server(), LO_TT_IMMEDIATE, path, ""), 0);
+  }
+  lo_address_free(to_mixer);
+  EXPECT_EQ(address_of(desk_out.receive()), "/to/desk/1") << daemon.log();
+  EXPECT_EQ(address_of(desk_out.receive()), "/to/desk/2") << daemon.log();
+  EXPECT_EQ(address_of(desk.receive(0)), "(nothing)") << "a peer of a no-reply endpoint was "
+                                                         "answered";
 
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
-  EXPECT_EQ(counters(daemon.log(), "endpoint", "mixer"), "received 2, sent 2, dropped 0")
+  EXPECT_EQ(counters(daemon.log(), "endpoint", "mixer"), "received 4, sent 2, dropped 0")
+      << daemon.log();
+  EXPECT_EQ(counters(daemon.log(), "endpoint", "desk"), "received 1, sent 2, dropped 0")
       << daemon.log();
 }
 
