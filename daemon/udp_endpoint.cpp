@@ -52,7 +52,6 @@ UdpEndpoint::UdpEndpoint(const config::Endpoint& settings, EndpointContext& cont
 }
 
 UdpEndpoint::~UdpEndpoint() {
-  handle_->endpoint = nullptr;  // a flush deferred to the end of this round finds nobody
   stop_destinations();
   flush_batch();
   if (server_) server_->close();
@@ -273,16 +272,10 @@ void UdpEndpoint::send_to(socket::SocketServer& via, const sockaddr_storage& des
   std::copy(packet.begin(), packet.end(), batch_bytes_.begin() + batch_used_);
   batch_.push_back(Queued{&via, destination, batch_used_, packet.size()});
   batch_used_ += packet.size();
-  if (!flush_scheduled_) {
-    flush_scheduled_ = true;
-    context_.loop.defer([handle = handle_] {
-      if (handle->endpoint != nullptr) handle->endpoint->flush_batch();
-    });
-  }
+  flush_at_round_end_.schedule();
 }
 
 void UdpEndpoint::flush_batch() {
-  flush_scheduled_ = false;
   if (batch_.empty()) return;
   batch_view_.clear();
   for (const auto& queued : batch_) {

@@ -97,13 +97,7 @@ class UdpEndpoint final : public Endpoint {
   std::vector<Queued> batch_;
   std::vector<socket::SocketServer::Datagram> batch_view_;
   std::size_t batch_used_ = 0;
-  bool flush_scheduled_ = false;
-  // What deferred work holds: cleared when this endpoint goes before it runs.
-  // (A shared_ptr alone fits std::function's inline storage: no allocation per round.)
-  struct Handle {
-    UdpEndpoint* endpoint;
-  };
-  std::shared_ptr<Handle> handle_ = std::make_shared<Handle>(Handle{this});
+  socket::RoundEndTask flush_at_round_end_{context_.loop, [this] { flush_batch(); }};
 };
 
 }  // namespace oscbridge::daemon

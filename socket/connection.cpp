@@ -19,14 +19,6 @@ std::atomic<ConnectionId> next_connection_id{1};
 }  // namespace
 
 struct Connection::Impl {
-  // The deferred flush names the connection through this slot, not through the Impl itself:
-  // the connection may be destroyed before the loop round ends, and a task holding only a
-  // raw pointer is stored inside std::function without an allocation. The slot is freed by
-  // whichever of the two ends last.
-  struct FlushSlot {
-    Impl* owner;
-  };
-
   EventLoop& loop;
   int fd;
   ConnectionId id = next_connection_id.fetch_add(1, std::memory_order_relaxed);
@@ -46,8 +38,8 @@ struct Connection::Impl {
   bool watched = false;  // registered with the loop (false while paused or closed)
   bool paused = false;
   bool watching_out = false;  // EPOLLOUT in the mask: only while output is left over
-  bool flush_scheduled = false;
-  FlushSlot* slot = new FlushSlot{this};
+  // The one write per round; destroying the connection cancels it.
+  RoundEndTask flush_task{loop, [this] { flush(); }};
   // Points at a flag on the stack of a dispatch in progress, which the destructor sets, so
   // the dispatch stops touching the connection when a callback destroyed it.
   bool* destroyed = nullptr;
@@ -68,11 +60,6 @@ struct Connection::Impl {
   ~Impl() {
     if (destroyed != nullptr) *destroyed = true;
     close_socket();
-    if (flush_scheduled) {
-      slot->owner = nullptr;  // the pending task frees it
-    } else {
-      delete slot;
-    }
   }
 
   std::size_t queued() const { return output.size() - output_start; }
@@ -113,17 +100,8 @@ struct Connection::Impl {
   }
 
   void schedule_flush() {
-    if (flush_scheduled || paused || !open) return;
-    flush_scheduled = true;
-    loop.defer([slot = slot] {
-      Impl* impl = slot->owner;
-      if (impl == nullptr) {
-        delete slot;
-        return;
-      }
-      impl->flush_scheduled = false;
-      impl->flush();
-    });
+    if (paused || !open) return;
+    flush_task.schedule();
   }
 
   // The one write of this round: the whole output buffer in one send().

@@ -389,6 +389,33 @@ void EventLoop::cancel(TimerId id) {
   state_->timer_due.erase(found);
 }
 
+// --- RoundEndTask ---
+
+RoundEndTask::RoundEndTask(EventLoop& loop, std::function<void()> task)
+    : loop_(loop), task_(std::move(task)), slot_(new Slot{this}) {}
+
+RoundEndTask::~RoundEndTask() {
+  if (slot_->scheduled) {
+    slot_->owner = nullptr;  // the pending call frees the slot
+  } else {
+    delete slot_;
+  }
+}
+
+void RoundEndTask::schedule() {
+  if (slot_->scheduled) return;
+  slot_->scheduled = true;
+  loop_.defer([slot = slot_] {
+    RoundEndTask* owner = slot->owner;
+    if (owner == nullptr) {
+      delete slot;
+      return;
+    }
+    slot->scheduled = false;
+    owner->task_();
+  });
+}
+
 // --- IoWatch ---
 
 namespace {

@@ -85,6 +85,32 @@ class EventLoop {
   std::unique_ptr<State> state_;
 };
 
+// Runs a task once at the end of the loop round in which schedule() was called, however often
+// it was called in that round: the flush of work batched across a round (a sendmmsg, one
+// write). Destroying it cancels a pending run. Scheduling allocates nothing (the deferred
+// call holds one raw pointer, which std::function stores inline). Loop thread only.
+class RoundEndTask {
+ public:
+  RoundEndTask(EventLoop& loop, std::function<void()> task);
+  ~RoundEndTask();
+  RoundEndTask(const RoundEndTask&) = delete;
+  RoundEndTask& operator=(const RoundEndTask&) = delete;
+
+  void schedule();
+  bool scheduled() const { return slot_->scheduled; }
+
+ private:
+  // Outlives the task when the task is destroyed with a run pending: the deferred call finds
+  // owner null and frees the slot.
+  struct Slot {
+    RoundEndTask* owner;
+    bool scheduled = false;
+  };
+  EventLoop& loop_;
+  std::function<void()> task_;
+  Slot* slot_;
+};
+
 // Watches one descriptor for as long as it lives (RAII over watch/unwatch), so owners say
 // what they want to hear about instead of handling epoll masks. Loop thread only; movable.
 class IoWatch {

@@ -1,6 +1,7 @@
-// A periodic timer allocates nothing when it fires: the loop thread's allocations are counted
-// (tests/support/allocation_counter.h, which needs an executable of its own) across many
-// ticks of a timer that keeps running, as a rate limiter's or a watchdog's timer would.
+// A periodic timer allocates nothing when it fires, and neither does scheduling a
+// RoundEndTask: the loop thread's allocations are counted (tests/support/allocation_counter.h,
+// which needs an executable of its own) across many ticks of a timer that keeps running and
+// flushes at the end of each round, as a rate limiter or a batching endpoint would.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -22,11 +23,14 @@ TEST(TimerAllocationTest, APeriodicTimerFiringAllocatesNothing) {
   int ticks = 0;
   std::atomic<long> allocations{-1};
   EventLoop::TimerId id = 0;
+  int flushes = 0;
+  RoundEndTask flush(loop, [&] { ++flushes; });
   loop.run_sync([&] {
     // A second, one-shot timer far away keeps the queue from being trivially small.
     loop.run_after(std::chrono::hours(1), [] {});
     id = loop.run_every(std::chrono::microseconds(200), [&] {
       ++ticks;
+      flush.schedule();
       if (ticks == kWarmUp) counting.emplace();
       if (ticks == kWarmUp + kCounted) {
         allocations = counting->count();
@@ -39,6 +43,7 @@ TEST(TimerAllocationTest, APeriodicTimerFiringAllocatesNothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   loop.run_sync([&] { loop.cancel(id); });
+  EXPECT_GE(flushes, kWarmUp + kCounted - 1);
   EXPECT_EQ(allocations.load(), 0)
       << "allocations on the loop thread over " << kCounted << " ticks of a periodic timer";
 }
