@@ -56,8 +56,8 @@ void TcpClientEndpoint::start_connect() {
 void TcpClientEndpoint::on_connected(socket::Connector::Result result) {
   if (!result.connection) {
     last_error_ = result.message;
-    spdlog::warn("{}: cannot connect to {}: {}; retrying in {} ms", name(),
-                 config::to_string(*settings_.connect), result.message, backoff_.count());
+    // The message names the target: "cannot connect to mixer:3032: Connection refused".
+    spdlog::warn("{}: {}; retrying in {} ms", name(), result.message, backoff_.count());
     return schedule_reconnect();
   }
   last_error_.clear();
