@@ -53,7 +53,8 @@ configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DOSCBRIDGE_SANITIZE=add
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build-asan
 
 echo "== ThreadSanitizer (socket and end-to-end tests)"
-configure_and_build build-tsan -DCMAKE_BUILD_TYPE=Debug -DOSCBRIDGE_SANITIZE=thread
+configure_and_build build-tsan -DCMAKE_BUILD_TYPE=Debug -DOSCBRIDGE_SANITIZE=thread \
+  "-DOSCBRIDGE_TEST_SUITES=socket;e2e"
 TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -L "^(socket|e2e)$"
 
 echo "== libFuzzer targets, ${fuzz_seconds}s each"
