@@ -115,7 +115,7 @@ void Router::route_packet(Endpoint& source, std::string_view packet) {
       [&](const osc::Message& message, osc::TimeTag time) { route_message(source, message, time); },
       options);
   if (in_bundle_) {
-    // Also after a malformed bundle: what its valid part routed still goes out.
+    // in_bundle_ ends with the packet: a stage may resume a message later, outside it.
     for (Endpoint* destination : endpoints_) {
       if (destination != nullptr) flush(*destination);
     }
