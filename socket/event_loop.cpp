@@ -1,5 +1,6 @@
 #include "socket/event_loop.h"
 
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -187,6 +188,8 @@ struct EventLoop::State {
 
   void main_loop() {
     loop_thread_id.store(std::this_thread::get_id());
+    // Named so that `top -H`, `ps -L` and tests can tell loop threads from others.
+    ::pthread_setname_np(::pthread_self(), kLoopThreadName);
     constexpr int kMaxEvents = 64;
     epoll_event events[kMaxEvents];
     bool keep_running = true;

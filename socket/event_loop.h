@@ -27,6 +27,9 @@
 
 namespace oscbridge::socket {
 
+// The name every loop thread carries (comm, as ps -L and top -H show it).
+inline constexpr const char* kLoopThreadName = "oscbridge-loop";
+
 class EventLoop {
  public:
   using IoHandler = std::function<void(std::uint32_t epoll_events)>;

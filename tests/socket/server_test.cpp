@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "socket/event_loop.h"
 #include "socket/socket.h"
 #include "tests/socket/raw_sockets.h"
 
@@ -514,11 +515,15 @@ TEST(TcpServerTest, SendQueueLimitRefusesWholeMessagesWhenThePeerStopsReading) {
   EXPECT_GT(large, small + (512 << 10)) << "small " << small << ", default " << large;
 }
 
-// Voluntary context switches of each thread of this process, by thread id: a thread that
-// sleeps (in epoll_wait, say) and wakes up counts one each time it goes back to sleep.
+// Voluntary context switches of each event-loop thread of this process, by thread id: a
+// thread that sleeps (in epoll_wait, say) and wakes up counts one each time it goes back to
+// sleep. Only loop threads (by name): a sanitizer's runtime has threads of its own that poll.
 std::map<std::string, long> voluntary_switches() {
   std::map<std::string, long> threads;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::string name;
+    std::getline(std::ifstream(task.path() / "comm"), name);
+    if (name != kLoopThreadName) continue;
     std::ifstream status(task.path() / "status");
     std::string line;
     while (std::getline(status, line)) {

@@ -24,13 +24,14 @@ TEST(TimerAllocationTest, APeriodicTimerFiringAllocatesNothing) {
   std::atomic<long> allocations{-1};
   EventLoop::TimerId id = 0;
   int flushes = 0;
-  RoundEndTask flush(loop, [&] { ++flushes; });
+  std::optional<RoundEndTask> flush;  // loop thread only: made and destroyed there
   loop.run_sync([&] {
+    flush.emplace(loop, [&] { ++flushes; });
     // A second, one-shot timer far away keeps the queue from being trivially small.
     loop.run_after(std::chrono::hours(1), [] {});
     id = loop.run_every(std::chrono::microseconds(200), [&] {
       ++ticks;
-      flush.schedule();
+      flush->schedule();
       if (ticks == kWarmUp) counting.emplace();
       if (ticks == kWarmUp + kCounted) {
         allocations = counting->count();
@@ -42,7 +43,10 @@ TEST(TimerAllocationTest, APeriodicTimerFiringAllocatesNothing) {
   while (allocations < 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  loop.run_sync([&] { loop.cancel(id); });
+  loop.run_sync([&] {
+    loop.cancel(id);
+    flush.reset();
+  });
   EXPECT_GE(flushes, kWarmUp + kCounted - 1);
   EXPECT_EQ(allocations.load(), 0)
       << "allocations on the loop thread over " << kCounted << " ticks of a periodic timer";
