@@ -9,4 +9,4 @@ apt-get install -y --no-install-recommends \
   libgtest-dev libgmock-dev libbenchmark-dev \
   liblo-dev liblo-tools libyaml-cpp-dev libspdlog-dev libsystemd-dev libcli11-dev \
   clang libclang-rt-14-dev libfuzzer-14-dev clang-format \
-  systemd procps iproute2 util-linux coreutils
+  systemd procps iproute2 util-linux coreutils strace

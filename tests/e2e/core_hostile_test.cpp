@@ -6,9 +6,12 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <signal.h>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include "tests/e2e/tcp_helpers.h"
@@ -377,6 +380,72 @@ TEST(CoreHostileTest, SettingsThatNeedNoNewSocketApplyInPlaceWithoutDroppingClie
   ASSERT_TRUE(daemon.reload(yaml(", allow: [10.0.0.0/8]", second_desk.port()))) << daemon.log();
   EXPECT_TRUE(client.wait_closed()) << daemon.log();
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+// The daemon's own process under strace: its pid is the wrapper's only child.
+pid_t traced_child(pid_t tracer) {
+  for (int i = 0; i < 500; ++i) {
+    std::ifstream children("/proc/" + std::to_string(tracer) + "/task/" + std::to_string(tracer) +
+                           "/children");
+    pid_t child = 0;
+    if (children >> child && child > 0) return child;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+// A send-only UDP endpoint must hand each round's datagrams to the kernel in one sendmmsg, as
+// a listening one does: counted with strace, bursts of 50 messages may not cost 50 sends.
+TEST(CoreHostileTest, ASendOnlyUdpEndpointBatchesEachRoundIntoOneSendmmsg) {
+  if (std::string(STRACE_BINARY).empty()) GTEST_SKIP() << "strace is not installed";
+  auto surface_port = free_port();
+  RawUdp desk;
+  RawUdp probe;
+  ASSERT_TRUE(desk.ok() && probe.ok());
+  TempDir dir;
+  const std::string counts = dir.file("syscalls.txt");
+  Daemon daemon(
+      "endpoints:\n"
+      "  surface: { protocol: udp, listen: 127.0.0.1:" +
+          std::to_string(surface_port) +
+          " }\n"
+          "  desk: { protocol: udp, send: 127.0.0.1:" +
+          std::to_string(desk.port()) +
+          " }\n"
+          "routes:\n"
+          "  - { from: surface, to: desk }\n",
+      {},
+      {STRACE_BINARY, "-f", "-qq", "-c", "-U", "name,calls", "-e", "trace=sendto,sendmsg,sendmmsg",
+       "-o", counts});
+  ASSERT_TRUE(daemon.wait_ready(20000)) << daemon.log();
+  constexpr int kBursts = 40;
+  constexpr int kBurst = 50;
+  std::size_t received = 0;
+  for (int burst = 0; burst < kBursts; ++burst) {
+    for (int i = 0; i < kBurst; ++i) probe.send_to(surface_port, message("/burst", i));
+    // The next burst once this one is through, so each burst is its own rounds.
+    while (received < static_cast<std::size_t>((burst + 1) * kBurst) && desk.receive(5000)) {
+      ++received;
+    }
+  }
+  EXPECT_EQ(received, std::size_t{kBursts * kBurst}) << daemon.log();
+  pid_t oscbridge = traced_child(daemon.pid());
+  ASSERT_GT(oscbridge, 0);
+  ::kill(oscbridge, SIGTERM);  // strace then exits with the daemon and writes its counts
+  EXPECT_TRUE(daemon.wait_log("stopping")) << daemon.log();
+  daemon.stop(SIGTERM, 10000);
+  std::ifstream table(counts);
+  std::map<std::string, long> calls;
+  std::string line;
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string name;
+    long count = 0;
+    if (fields >> name >> count) calls[name] = count;
+  }
+  EXPECT_EQ(calls["sendto"] + calls["sendmsg"], 0) << "datagrams sent one system call each";
+  EXPECT_GT(calls["sendmmsg"], 0);
+  EXPECT_LE(calls["sendmmsg"], kBursts * kBurst / 5) << "sendmmsg carried too few datagrams each";
 }
 
 TEST(CoreHostileTest, ATcpListenAllowListClosesOtherClientsAtAcceptAndCountsThem) {

@@ -95,10 +95,13 @@ inline void write_file(const std::string& path, const std::string& text) {
 // The real daemon: `oscbridge run -c <dir>/oscbridge.yaml`, with its log captured.
 class Daemon {
  public:
-  explicit Daemon(const std::string& yaml, std::vector<std::string> extra_env = {}) {
+  // wrapper, when given, runs the daemon (e.g. strace with its options); pid() is then the
+  // wrapper's.
+  explicit Daemon(const std::string& yaml, std::vector<std::string> extra_env = {},
+                  std::vector<std::string> wrapper = {}) {
     write_file(config_path(), yaml);
-    process_.emplace(std::vector<std::string>{OSCBRIDGE_BINARY, "run", "-c", config_path()},
-                     std::move(extra_env));
+    wrapper.insert(wrapper.end(), {OSCBRIDGE_BINARY, "run", "-c", config_path()});
+    process_.emplace(wrapper, std::move(extra_env));
   }
   const std::string config_path() const { return dir_.file("oscbridge.yaml"); }
 
