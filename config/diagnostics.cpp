@@ -8,20 +8,32 @@ void Diagnostics::error(Position where, std::string message) {
   errors_.push_back({where, std::move(message)});
 }
 
+void Diagnostics::warning(Position where, std::string message) {
+  warnings_.push_back({where, std::move(message)});
+}
+
 std::vector<std::string> Diagnostics::sorted_messages() const {
-  std::vector<Entry> sorted = errors_;
-  std::stable_sort(sorted.begin(), sorted.end(), [](const Entry& a, const Entry& b) {
+  return sorted(errors_, "");
+}
+
+std::vector<std::string> Diagnostics::sorted_warnings() const {
+  return sorted(warnings_, "warning: ");
+}
+
+std::vector<std::string> Diagnostics::sorted(std::vector<Entry> entries,
+                                             std::string_view prefix) const {
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.where.line != b.where.line ? a.where.line < b.where.line
                                         : a.where.column < b.where.column;
   });
   std::vector<std::string> lines;
-  lines.reserve(sorted.size());
-  for (const Entry& entry : sorted) {
+  lines.reserve(entries.size());
+  for (const Entry& entry : entries) {
     std::string line = file_name_ + ":";
     if (entry.where.line > 0) {
       line += std::to_string(entry.where.line) + ":" + std::to_string(entry.where.column) + ":";
     }
-    lines.push_back(line + " " + entry.message);
+    lines.push_back(line + " " + std::string(prefix) + entry.message);
   }
   return lines;
 }

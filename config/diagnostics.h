@@ -1,5 +1,6 @@
-// Internal to oscbridge_config: collects the loader's errors with their positions so that a
-// file is reported whole, in position order. One instance per load, used by one thread.
+// Internal to oscbridge_config: collects the loader's errors and warnings with their positions
+// so that a file is reported whole, in position order. One instance per load, used by one
+// thread. An error refuses the file; a warning is a file that runs but probably not as meant.
 #pragma once
 
 #include <span>
@@ -22,18 +23,24 @@ class Diagnostics {
   Diagnostics& operator=(const Diagnostics&) = delete;
 
   void error(Position where, std::string message);
+  void warning(Position where, std::string message);
   bool has_errors() const { return !errors_.empty(); }
   std::size_t count() const { return errors_.size(); }
   // "FILE:LINE:COL: message" lines sorted by position (stable for equal positions).
   std::vector<std::string> sorted_messages() const;
+  // The same for warnings, each message prefixed with "warning: ".
+  std::vector<std::string> sorted_warnings() const;
 
  private:
   struct Entry {
     Position where;
     std::string message;
   };
+  std::vector<std::string> sorted(std::vector<Entry> entries, std::string_view prefix) const;
+
   std::string file_name_;
   std::vector<Entry> errors_;
+  std::vector<Entry> warnings_;
 };
 
 // Levenshtein distance, for did-you-mean suggestions.

@@ -180,7 +180,11 @@ LoadResult load_string(std::string_view yaml, std::string_view file_name) {
     diagnostics.error({}, "internal error while reading the file");
   }
   result.errors = diagnostics.sorted_messages();
-  if (!result.errors.empty()) result.config.reset();
+  if (!result.errors.empty()) {
+    result.config.reset();
+  } else {
+    result.warnings = diagnostics.sorted_warnings();
+  }
   return result;
 }
 
@@ -189,19 +193,19 @@ LoadResult load_file(const std::string& path) {
     // An ifstream opens a directory and then reads nothing, which would pass for an empty file.
     std::error_code status_error;
     if (std::filesystem::is_directory(path, status_error)) {
-      return {std::nullopt, {path + ": cannot read: it is a directory"}};
+      return {std::nullopt, {path + ": cannot read: it is a directory"}, {}};
     }
     std::ifstream file(path, std::ios::binary);
     if (!file) {
       const int error = errno;
-      return {std::nullopt, {path + ": cannot open: " + std::strerror(error)}};
+      return {std::nullopt, {path + ": cannot open: " + std::strerror(error)}, {}};
     }
     std::ostringstream contents;
     contents << file.rdbuf();
-    if (file.bad()) return {std::nullopt, {path + ": cannot read: " + std::strerror(errno)}};
+    if (file.bad()) return {std::nullopt, {path + ": cannot read: " + std::strerror(errno)}, {}};
     return load_string(contents.str(), path);
   } catch (const std::exception& e) {
-    return {std::nullopt, {path + ": cannot read: " + e.what()}};
+    return {std::nullopt, {path + ": cannot read: " + e.what()}, {}};
   }
 }
 

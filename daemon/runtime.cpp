@@ -46,6 +46,7 @@ std::optional<config::Config> Runtime::load(std::vector<std::string>& errors) {
   errors = result.errors;
   for (const auto& error : result.errors) spdlog::error("{}", error);
   if (!result.config) return std::nullopt;
+  for (const auto& warning : result.warnings) spdlog::warn("{}", warning);
   config_file_ = *path;
   spdlog::info("loaded {}: {}", *path, config::summary(*result.config));
   return result.config;
