@@ -13,7 +13,8 @@ namespace {
 
 // Two endpoints would want the same port: opening the second fails while the first holds it.
 bool same_port(const config::Endpoint& a, const config::Endpoint& b) {
-  return a.protocol == b.protocol && a.listen && b.listen && a.listen->port == b.listen->port;
+  return a.protocol() == b.protocol() && a.listen() && b.listen() &&
+         a.listen()->port == b.listen()->port;
 }
 
 }  // namespace
@@ -200,7 +201,7 @@ StatusSnapshot Runtime::status() const {
   for (std::size_t i = 0; i < config_.endpoints.size(); ++i) {
     EndpointStatus entry;
     entry.name = config_.endpoints[i].name;
-    entry.protocol = config_.endpoints[i].protocol;
+    entry.protocol = config_.endpoints[i].protocol();
     if (i < endpoints_.size() && endpoints_[i]) {
       entry.open = true;
       entry.state = endpoints_[i]->state();
