@@ -20,6 +20,9 @@ struct CaptureScope {
   // Captures the pattern records; nullopt when the pattern did not compile, so references
   // are left unchecked rather than reported twice.
   std::optional<std::size_t> count;
+  // Per capture ({1} is index 0): whether the pattern can capture empty text (`*`, `//`, `{,x}`).
+  // Empty when the pattern did not compile.
+  std::vector<bool> can_be_empty;
 };
 
 struct TextTemplateResult {
