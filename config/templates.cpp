@@ -4,7 +4,6 @@
 #include <cfloat>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 
 namespace oscbridge::config::detail {
 namespace {
@@ -58,51 +57,6 @@ bool check_captures(const std::vector<TemplatePart>& parts, const CaptureScope& 
   return ok;
 }
 
-// Warns about each run of captures that can all be empty and sit between '/' and '/' (or the
-// end): empty, they leave an empty level ("/track//volume"), which OSC does not allow, so the
-// transformer drops such messages (not_applicable). A `//` capture carries its own leading '/',
-// so "/v{1}/volume" is fine and "/v/{1}/volume" is not.
-void warn_empty_levels(const std::vector<TemplatePart>& parts, const CaptureScope& scope,
-                       const Located& where, const std::string& source, Diagnostics& diagnostics) {
-  const auto can_be_empty = [&](const TemplatePart& part) {
-    return part.capture >= 1 && part.capture <= scope.can_be_empty.size() &&
-           scope.can_be_empty[part.capture - 1];
-  };
-  const auto is_capture = [](const TemplatePart& part) {
-    return part.kind == TemplatePart::Kind::capture;
-  };
-  for (std::size_t begin = 0; begin < parts.size();) {
-    if (!is_capture(parts[begin])) {
-      ++begin;
-      continue;
-    }
-    std::size_t end = begin;
-    bool all_empty = true;
-    std::string run;
-    for (; end < parts.size() && is_capture(parts[end]); ++end) {
-      all_empty = all_empty && can_be_empty(parts[end]);
-      run += "{" + std::to_string(parts[end].capture) + "}";
-    }
-    const bool after_slash = begin > 0 && parts[begin - 1].text.ends_with('/');
-    const bool before_slash = end == parts.size() || parts[end].text.starts_with('/');
-    if (all_empty && after_slash && before_slash) {
-      std::string empty_result;  // the template with this run empty, other captures as {N}
-      for (std::size_t i = 0; i < parts.size(); ++i) {
-        if (i >= begin && i < end) continue;
-        empty_result +=
-            is_capture(parts[i]) ? "{" + std::to_string(parts[i].capture) + "}" : parts[i].text;
-      }
-      diagnostics.warning(
-          where.at, "address: " + run + (end - begin == 1 ? " can be empty" : " can all be empty") +
-                        " (match " + quoted(scope.match.value_or("")) + "), and then " +
-                        quoted(source) + " becomes " + quoted(empty_result) +
-                        ", an address with an empty level, which OSC does not allow; such " +
-                        "messages are not routed (counted as not_applicable)");
-    }
-    begin = end;
-  }
-}
-
 std::optional<ArgType> read_type(const Located& value, Diagnostics& diagnostics) {
   const auto kind = scalar_kind(value.node);
   const std::string text = kind == ScalarKind::string ? value.node.Scalar() : "";
@@ -138,35 +92,6 @@ struct ScaleRead {
   bool integer_input = false;   // both in bounds written as integers (MIDI's 0..127)
   bool integer_output = false;  // both out bounds written as integers: the default type is i
 };
-
-// A whole number as written in the file: "128", "-8192".
-std::string whole(double value) {
-  char text[48];
-  std::snprintf(text, sizeof text, "%.0f", value);
-  return text;
-}
-
-// Warns when an integer output (type i or h, written or inferred) has fewer values than the
-// integer input range it maps, so that several inputs give one output: [0, 127, 1, 0] sends
-// only 0 or 1. Only input bounds written as integers count their values; an input written as
-// 0.0..127.0 is taken as continuous, which is also how to say that the rounding is meant.
-void warn_collapsing_scale(const ScaleRead& read, ArgType type, bool type_written,
-                           const Located& where, Diagnostics& diagnostics) {
-  if ((type != ArgType::int32 && type != ArgType::int64) || !read.integer_input) return;
-  const Scale& scale = read.scale;
-  const double inputs = std::fabs(scale.in_hi - scale.in_lo) + 1;
-  const double outputs = std::fabs(std::round(scale.out_hi) - std::round(scale.out_lo)) + 1;
-  if (outputs >= inputs) return;
-  const double larger_bound =
-      std::fabs(scale.out_lo) > std::fabs(scale.out_hi) ? scale.out_lo : scale.out_hi;
-  const std::string float_hint =
-      type_written ? "use type: f for a float"
-                   : "write " + whole(std::round(larger_bound)) + ".0 for a float";
-  diagnostics.warning(where.at, where.what + ": " + whole(inputs) + " input values onto " +
-                                    whole(outputs) + (outputs == 1 ? " integer; " : " integers; ") +
-                                    float_hint + ", or in_lo as " + whole(scale.in_lo) +
-                                    ".0 if this is meant");
-}
 
 std::optional<ScaleRead> read_scale(const Located& value, Diagnostics& diagnostics) {
   if (!value.node.IsSequence() || value.node.size() != 4) {
@@ -347,8 +272,8 @@ std::optional<ArgTemplate> read_arg_mapping(const Located& value, const CaptureS
       scale_read && scale_read->integer_output ? ArgType::int32 : ArgType::float32);
   converted.clamp = clamped.value_or(false);
   if (scale_read) {
-    warn_collapsing_scale(*scale_read, converted.type, converted_type.has_value(),
-                          field(value, *scale), diagnostics);
+    warn_collapsing_scale(scale_read->scale, scale_read->integer_input, converted.type,
+                          converted_type.has_value(), field(value, *scale), diagnostics);
   }
   return converted;
 }
