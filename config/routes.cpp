@@ -86,6 +86,9 @@ CaptureScope RouteReader::read_match(const Entry& entry, Route& route) {
     return scope;
   }
   scope.count = compiled.pattern->capture_count();
+  for (std::size_t i = 0; i < *scope.count; ++i) {
+    scope.can_be_empty.push_back(compiled.pattern->capture_can_be_empty(i));
+  }
   return scope;
 }
 
