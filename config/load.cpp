@@ -59,6 +59,18 @@ std::string syntax_hint(std::string_view yaml, int line) {
   if (text.find(": [") != std::string_view::npos && text.find("]:") != std::string_view::npos) {
     return " (an IPv6 address must be quoted: \"[::1]:9000\")";
   }
+  // `match: [abc]/x` or `match: {a,b}/x`: a flow list or mapping with text after it.
+  for (const std::string_view opener : {": [", ": {"}) {
+    const std::size_t open = text.find(opener);
+    if (open == std::string_view::npos) continue;
+    const std::size_t begin = open + 2;
+    const std::size_t close = text.find(opener[2] == '[' ? ']' : '}', begin);
+    if (close == std::string_view::npos || close + 1 >= text.size()) continue;
+    if (std::string_view(" ,]}#").find(text[close + 1]) != std::string_view::npos) continue;
+    const std::size_t end = std::min(text.find_first_of(" ,#", close), text.size());
+    return " (text that starts with '" + std::string(1, opener[2]) + "' must be quoted: \"" +
+           std::string(text.substr(begin, end - begin)) + "\")";
+  }
   return {};
 }
 
@@ -218,26 +230,24 @@ LoadResult load_string(std::string_view yaml, std::string_view file_name) {
 }
 
 LoadResult load_file(const std::string& path) {
+  const std::string shown = detail::printable(path);  // no control bytes to the terminal
   try {
     // An ifstream opens a directory and then reads nothing, which would pass for an empty file.
     std::error_code status_error;
     if (std::filesystem::is_directory(path, status_error)) {
-      return {std::nullopt, {detail::printable(path) + ": cannot read: it is a directory"}, {}};
+      return {std::nullopt, {shown + ": cannot read: it is a directory"}, {}};
     }
     std::ifstream file(path, std::ios::binary);
     if (!file) {
       const int error = errno;
-      return {
-          std::nullopt, {detail::printable(path) + ": cannot open: " + std::strerror(error)}, {}};
+      return {std::nullopt, {shown + ": cannot open: " + std::strerror(error)}, {}};
     }
     std::ostringstream contents;
     contents << file.rdbuf();
-    if (file.bad())
-      return {
-          std::nullopt, {detail::printable(path) + ": cannot read: " + std::strerror(errno)}, {}};
+    if (file.bad()) return {std::nullopt, {shown + ": cannot read: " + std::strerror(errno)}, {}};
     return load_string(contents.str(), path);
   } catch (const std::exception& e) {
-    return {std::nullopt, {detail::printable(path) + ": cannot read: " + e.what()}, {}};
+    return {std::nullopt, {shown + ": cannot read: " + e.what()}, {}};
   }
 }
 

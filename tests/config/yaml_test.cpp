@@ -85,6 +85,13 @@ TEST(UnquotedBrackets, AStringKeyGivenAFlowListOrMappingIsToldToQuoteIt) {
   EXPECT_EQ(error_of("endpoints:\n  a: { protocol: udp, listen: [::1] }\n"),
             "t.yaml:2:31: listen: unquoted [::1] is a YAML list; write \"[::1]\" in quotes for "
             "the text");
+  // Text after the list or mapping makes it a syntax error, which names the cause too.
+  EXPECT_EQ(route_error("  - match: [abc]/x\n    to: daw\n"),
+            "t.yaml:10:17: YAML syntax error: end of map not found (text that starts with '[' "
+            "must be quoted: \"[abc]/x\")");
+  EXPECT_EQ(route_error("  - { to: daw, match: {a,b}/x }\n"),
+            "t.yaml:10:28: YAML syntax error: end of map flow not found (text that starts with "
+            "'{' must be quoted: \"{a,b}/x\")");
   // A list written as a block, or with spaces, or a mapping with values, is one on purpose.
   EXPECT_EQ(route_error("  - { to: daw, match: [/a, /b] }\n"),
             "t.yaml:10:23: match: expected text, got a list");
