@@ -75,6 +75,15 @@ TEST(Escaping, KeepsPrintableUtf8AndEscapesBytesThatAreNotUtf8) {
   EXPECT_EQ(errors[0], "t.yaml:3:1: unknown key 'bad\\xff\\x1b' in the top level");
 }
 
+TEST(Escaping, RouteNamesThatTheDaemonLogsMustBePrintable) {
+  // Endpoint names are letters, digits, _ - and .; a route's name is free text otherwise.
+  EXPECT_EQ(route_error("  - { name: \"fader\\e[8m\", to: daw }\n"),
+            "t.yaml:10:13: name: 'fader\\x1b[8m' contains control characters; a route name is "
+            "printable text");
+  loaded(std::string(testing::kTwoEndpoints) +
+         "  - { name: \"fader \xe2\x86\x92 daw\", to: daw }\n");
+}
+
 TEST(UnquotedBrackets, AStringKeyGivenAFlowListOrMappingIsToldToQuoteIt) {
   EXPECT_EQ(route_error("  - { to: daw, match: [abc] }\n"),
             "t.yaml:10:23: match: unquoted [abc] is a YAML list; write \"[abc]\" in quotes for "
