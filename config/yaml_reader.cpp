@@ -139,8 +139,9 @@ std::vector<Entry> read_mapping_at(const YAML::Node& map, int depth, Diagnostics
   // Explicit keys first, each merge remembered by the index it stands at, so that explicit
   // keys win over merged ones wherever the `<<` is written.
   std::vector<Entry> entries;
-  std::vector<std::pair<std::size_t, std::vector<Entry>>> merges;  // at most one
   std::optional<Position> merge_at;
+  std::size_t merge_index = 0;  // where the `<<` stands among the explicit entries
+  std::vector<Entry> merged;
   for (auto it = map.begin(); it != map.end(); ++it) {
     const YAML::Node key = it->first;
     const YAML::Node value = it->second;
@@ -157,7 +158,8 @@ std::vector<Entry> read_mapping_at(const YAML::Node& map, int depth, Diagnostics
         continue;
       }
       merge_at = key_at;
-      merges.emplace_back(entries.size(), merged_entries(value, key_at, depth, diagnostics));
+      merge_index = entries.size();
+      merged = merged_entries(value, key_at, depth, diagnostics);
       continue;
     }
     const auto duplicate = std::find_if(entries.begin(), entries.end(),
@@ -171,10 +173,9 @@ std::vector<Entry> read_mapping_at(const YAML::Node& map, int depth, Diagnostics
     if (value.IsNull() && (value_at.line != key_at.line || value_at.line == 0)) value_at = key_at;
     entries.push_back({key.Scalar(), key_at, value, value_at});
   }
-  if (merges.empty()) return entries;
+  if (!merge_at) return entries;
   // Built by copying into a new vector: assigning a YAML::Node (as inserting into the middle
   // of a vector would) does not rebind the handle but rewrites the node in the document.
-  const auto& [merge_index, merged] = merges.front();
   std::vector<Entry> result;
   result.reserve(entries.size() + merged.size());
   for (std::size_t i = 0; i <= entries.size(); ++i) {
@@ -186,7 +187,6 @@ std::vector<Entry> read_mapping_at(const YAML::Node& map, int depth, Diagnostics
     if (i < entries.size()) result.push_back(entries[i]);
   }
   return result;
-  return entries;
 }
 
 }  // namespace

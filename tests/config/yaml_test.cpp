@@ -175,6 +175,9 @@ TEST(MergeKeys, RejectWhatIsNotAMerge) {
   EXPECT_EQ(error_of(endpoints + ", <<: { max_frame: 2048 }, <<: {} }\n"),
             "t.yaml:2:67: '<<' is defined twice (first at line 2); merge several mappings with "
             "<<: [*a, *b]");
+  // An anchor merged into itself: a cycle in the document, which must end.
+  EXPECT_EQ(error_of("endpoints: &e\n  a: { protocol: udp, send: 127.0.0.1:1 }\n  <<: *e\n"),
+            "t.yaml:3:3: '<<' merges are nested more than 16 deep (does a mapping merge itself?)");
   // Quoted, << is an ordinary key.
   EXPECT_EQ(error_of(endpoints + ", \"<<\": { reply: true } }\n"),
             "t.yaml:2:42: unknown key '<<' in endpoint 'a'");
