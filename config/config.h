@@ -39,7 +39,9 @@ inline constexpr std::chrono::milliseconds kDefaultReconnectMax{10'000};
 inline constexpr std::chrono::milliseconds kDefaultReplyWindow{60'000};
 
 // An unresolved address as the user wrote it: host is an IPv4 literal, an IPv6 literal without
-// its brackets ("::1"), or a host name that the daemon resolves when it opens the socket.
+// its brackets ("::1"), or a host name that the daemon resolves when it opens the socket. A
+// link-local IPv6 literal keeps its scope in host ("fe80::1%eth0", or "fe80::1%2" by interface
+// index); getaddrinfo turns it into sin6_scope_id when the socket is opened.
 struct HostPort {
   std::string host;
   std::uint16_t port = 0;

@@ -27,9 +27,7 @@ bool is_v4_mapped(const sockaddr_storage& address) {
 // Literal addresses resolve at once without the system resolver, so they are settled in
 // open(): a bad one refuses the start, and nothing routed in the first round is lost.
 bool is_literal(const std::string& host) {
-  in6_addr scratch;
-  return ::inet_pton(AF_INET, host.c_str(), &scratch) == 1 ||
-         ::inet_pton(AF_INET6, host.c_str(), &scratch) == 1;
+  return socket::is_literal_address(host);  // "fe80::1%eth0" too, which inet_pton refuses
 }
 
 std::size_t family_slot(int family) {
