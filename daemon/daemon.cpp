@@ -65,8 +65,10 @@ class Service {
     spdlog::info("reloaded: {}", summary);
   }
 
+  // Asked for (SIGUSR1) or the last word (shutdown): printed whatever the log level, even
+  // `off`, which quiets the daemon's own chatter but must not swallow an answer.
   void log_counters() const {
-    for (const auto& line : describe_counters(runtime_.status())) spdlog::info("{}", line);
+    for (const auto& line : describe_counters(runtime_.status())) log_always(line);
   }
 
   // After a start that failed there is nothing to report: only what did open is closed.

@@ -47,7 +47,10 @@ std::optional<config::Config> Runtime::load(std::vector<std::string>& errors) {
   for (const auto& error : result.errors) spdlog::error("{}", error);
   if (!result.config) return std::nullopt;
   config_file_ = *path;
-  spdlog::info("loaded {}: {}", *path, config::summary(*result.config));
+  // Said at the level the file asks for, whatever the running one: `off` means not even this.
+  if (logs_info(result.config->log_level)) {
+    log_always("loaded " + *path + ": " + config::summary(*result.config));
+  }
   return result.config;
 }
 
@@ -69,6 +72,10 @@ ApplyResult Runtime::reload() {
 }
 
 ApplyResult Runtime::apply(const config::Config& next) {
+  // The new level holds while its endpoints open, so what they log follows it (with `off`,
+  // nothing); a failed apply puts the running level back before saying why.
+  const auto running_level = spdlog::get_level();
+  set_log_level(next.log_level);
   const auto& wanted = next.endpoints;
   std::vector<std::unique_ptr<Endpoint>> kept(wanted.size());
   std::vector<bool> taken(endpoints_.size(), false);
@@ -132,6 +139,7 @@ ApplyResult Runtime::apply(const config::Config& next) {
     for (auto i : waiting) open_fresh(i);
     if (!errors.empty()) {
       // Roll back: free the ports again and reopen what was closed for them.
+      spdlog::set_level(running_level);
       for (auto i : waiting) fresh[i].reset();
       for (auto j : closed) {
         std::string error;
@@ -147,6 +155,7 @@ ApplyResult Runtime::apply(const config::Config& next) {
     }
   }
   if (!errors.empty()) {
+    spdlog::set_level(running_level);
     for (const auto& error : errors) spdlog::error("{}", error);
     fresh.clear();
     // Nothing was committed: the kept endpoints go back where they were, untouched.
@@ -158,7 +167,6 @@ ApplyResult Runtime::apply(const config::Config& next) {
   }
 
   // Commit.
-  set_log_level(next.log_level);
   std::vector<std::unique_ptr<Endpoint>> next_endpoints(wanted.size());
   for (std::size_t i = 0; i < wanted.size(); ++i) {
     if (kept[i]) {

@@ -22,5 +22,13 @@ std::optional<std::chrono::milliseconds> watchdog_interval();
 // priority prefixes ("<4>") so journald records each line's level.
 void setup_logging();
 void set_log_level(config::LogLevel level);
+// Whether info lines show under the configured level.
+bool logs_info(config::LogLevel configured);
+
+// Writes one info line whatever the configured level (even `off`): for output the user asked
+// for explicitly (the counters on SIGUSR1 and at shutdown), which a level meant to quiet the
+// daemon's own chatter must not swallow. Goes straight to the logger's sinks, so the line
+// looks like any other info line (same pattern, "<6>" under journald).
+void log_always(std::string_view line);
 
 }  // namespace oscbridge::daemon
