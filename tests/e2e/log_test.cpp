@@ -179,5 +179,61 @@ TEST(DropLogTest, AReloadRemovingAnEndpointWithAPendingSummaryCancelsIt) {
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
+// A connect endpoint whose server stays away: one warning, each later attempt only at debug,
+// and on recovery the connected line says how many attempts failed.
+TEST(ConnectLogTest, AServerThatStaysAwayIsOneWarningAndTheRecoveryCountsTheAttempts) {
+  auto tcp_port = free_port(SOCK_STREAM);
+  Daemon daemon(
+      "endpoints:\n"
+      "  ardour: { protocol: tcp, connect: 127.0.0.1:" +
+      std::to_string(tcp_port) +
+      ", reconnect_min: 100ms, reconnect_max: 100ms }\n"
+      "  surface: { protocol: udp, listen: " +
+      at(free_port()) +
+      " }\n"
+      "routes:\n"
+      "  - { from: surface, to: ardour }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  ASSERT_TRUE(daemon.wait_log("ardour: cannot connect to 127\\.0\\.0\\.1:" +
+                              std::to_string(tcp_port) + ": [^;]*; retrying in"))
+      << daemon.log();
+  // Time for many attempts (one every 100 ms or so): each used to be a warning.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  StreamServer server(tcp_port);
+  ASSERT_TRUE(server.ok()) << server.error();
+  auto failed = daemon.wait_log("ardour: connected to 127\\.0\\.0\\.1:" + std::to_string(tcp_port) +
+                                    " from [^\\n]* after (\\d+) failed attempts",
+                                10000);
+  ASSERT_TRUE(failed) << daemon.log();
+  EXPECT_GE(std::stoi(*failed), 3) << daemon.log();
+  EXPECT_EQ(count_matches(daemon.log(), "ardour: cannot connect to"), 1u)
+      << "a warning per attempt\n"
+      << daemon.log();
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+// A name is logged with what it resolved to.
+TEST(ConnectLogTest, AHostNameIsLoggedWithTheAddressItResolvedTo) {
+  auto tcp_port = free_port(SOCK_STREAM);
+  StreamServer server(tcp_port);
+  ASSERT_TRUE(server.ok()) << server.error();
+  Daemon daemon(
+      "endpoints:\n"
+      "  ardour: { protocol: tcp, connect: localhost:" +
+      std::to_string(tcp_port) +
+      " }\n"
+      "  surface: { protocol: udp, listen: " +
+      at(free_port()) +
+      " }\n"
+      "routes:\n"
+      "  - { from: surface, to: ardour }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  EXPECT_TRUE(daemon.wait_log("ardour: connected to localhost:" + std::to_string(tcp_port) +
+                                  " \\(127\\.0\\.0\\.1:" + std::to_string(tcp_port) + "\\) from",
+                              10000))
+      << daemon.log();
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
 }  // namespace
 }  // namespace oscbridge::e2e
