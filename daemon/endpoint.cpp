@@ -11,6 +11,11 @@ namespace oscbridge::daemon {
 
 namespace {
 constexpr auto kDropLogInterval = std::chrono::seconds(5);
+
+// A message nobody routes is often expected (a surface's heartbeat), so it is no warning.
+spdlog::level::level_enum drop_log_level(DropReason reason) {
+  return reason == DropReason::no_route ? spdlog::level::debug : spdlog::level::warn;
+}
 }  // namespace
 
 Endpoint::Endpoint(const config::Endpoint& settings, EndpointContext& context)
@@ -36,6 +41,8 @@ void Endpoint::refuse_client(DropReason reason, std::string_view peer, std::stri
 
 void Endpoint::record_drop(DropReason reason, DropKind kind, std::string_view detail) {
   ++counters_.drops(reason);
+  // A drop the log level hides (no_route below debug) is only counted: no copy, no timer.
+  if (!spdlog::should_log(drop_log_level(reason))) return;
   auto& log = drop_logs_[static_cast<std::size_t>(reason)];
   ++log.unlogged;
   log.kind = kind;
@@ -56,8 +63,7 @@ void Endpoint::record_drop(DropReason reason, DropKind kind, std::string_view de
 void Endpoint::log_drops(DropReason reason) {
   auto& log = drop_logs_[static_cast<std::size_t>(reason)];
   if (log.unlogged == 0) return;
-  // A message nobody routes is often expected (a surface's heartbeat), so it is no warning.
-  auto level = reason == DropReason::no_route ? spdlog::level::debug : spdlog::level::warn;
+  auto level = drop_log_level(reason);
   const bool client = log.kind == DropKind::client;
   if (log.unlogged == 1 && client) {
     spdlog::log(level, "{}: refused client {} ({})", name(), log.latest, to_string(reason));
