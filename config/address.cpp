@@ -7,6 +7,9 @@
 #include <cctype>
 #include <charconv>
 #include <cstring>
+#include <utility>
+
+#include "config/diagnostics.h"
 
 namespace oscbridge::config {
 namespace {
@@ -43,6 +46,42 @@ bool is_host_name(std::string_view host) {
     label_start = label_end + 1;
   }
   return true;
+}
+
+// "fe80::1%eth0" -> "fe80::1" and "eth0"; scope is empty when there is no '%'.
+std::pair<std::string_view, std::string_view> split_scope(std::string_view host) {
+  const std::size_t percent = host.find('%');
+  if (percent == std::string_view::npos) return {host, {}};
+  return {host.substr(0, percent), host.substr(percent + 1)};
+}
+
+// Linux interface names are 1..15 bytes without '/', ':' or white space; an interface index is
+// a number. Checked here only for shape: which interfaces exist is known where the daemon runs.
+bool is_scope_id(std::string_view scope) {
+  return !scope.empty() && scope.size() < 16 && scope != "." && scope != ".." &&
+         std::all_of(scope.begin(), scope.end(), [](char c) {
+           return std::isgraph(static_cast<unsigned char>(c)) && c != '/' && c != ':' && c != '%' &&
+                  c != '[' && c != ']';
+         });
+}
+
+// The text inside [...]: an IPv6 address, with a scope (%eth0) when it is link-local, which is
+// the only kind of address whose meaning depends on the interface. Returns an error or "".
+std::string check_bracketed_host(std::string_view host) {
+  const auto [address, scope] = split_scope(host);
+  const auto bytes = parse_ipv6(address);
+  if (!bytes) return "'" + std::string(address) + "' is not an IPv6 address";
+  if (address.size() == host.size()) return {};
+  const bool link_local = (*bytes)[0] == 0xfe && ((*bytes)[1] & 0xc0) == 0x80;  // fe80::/10
+  if (!link_local) {
+    return "'" + std::string(host) + "': only link-local addresses (fe80::/10) take a scope " +
+           "such as %eth0";
+  }
+  if (!is_scope_id(scope)) {
+    return "'" + std::string(host) + "': expected a network interface name or index after " +
+           "'%', such as [fe80::1%eth0]:9000";
+  }
+  return {};
 }
 
 bool looks_numeric(std::string_view host) {
@@ -87,9 +126,10 @@ bool prefix_equal(const std::array<std::uint8_t, 16>& a, const std::array<std::u
   return (a[whole] & mask) == (b[whole] & mask);
 }
 
+// The address of a literal host, its scope dropped (listen_addresses_overlap compares it).
 std::optional<std::array<std::uint8_t, 16>> literal_bytes(std::string_view host) {
   if (auto v4 = parse_ipv4(host)) return mapped(*v4);
-  return parse_ipv6(host);
+  return parse_ipv6(split_scope(host).first);
 }
 
 bool is_wildcard(std::string_view host) {
@@ -102,7 +142,11 @@ bool is_wildcard(std::string_view host) {
 }  // namespace
 
 HostPortResult parse_host_port(std::string_view text) {
-  const auto fail = [](std::string reason) { return HostPortResult{std::nullopt, reason}; };
+  // The text is quoted back in errors: printable() keeps control bytes off the terminal of a
+  // command-line user too.
+  const auto fail = [](std::string reason) {
+    return HostPortResult{std::nullopt, detail::printable(reason)};
+  };
   if (text.empty()) return fail("empty address; expected " + std::string(kHostPortExample));
   if (std::any_of(text.begin(), text.end(),
                   [](char c) { return std::isspace(static_cast<unsigned char>(c)); })) {
@@ -114,7 +158,7 @@ HostPortResult parse_host_port(std::string_view text) {
     const std::size_t close = text.find(']');
     if (close == std::string_view::npos) return fail("missing ']' after the IPv6 address");
     const std::string_view host = text.substr(1, close - 1);
-    if (!parse_ipv6(host)) return fail("'" + std::string(host) + "' is not an IPv6 address");
+    if (std::string error = check_bracketed_host(host); !error.empty()) return fail(error);
     if (close + 1 >= text.size() || text[close + 1] != ':') {
       return fail("missing port: expected [IPv6]:port such as [::1]:9000");
     }
@@ -201,7 +245,11 @@ bool listen_addresses_overlap(const HostPort& a, const HostPort& b) {
   if (is_wildcard(a.host) || is_wildcard(b.host)) return true;
   const auto a_bytes = literal_bytes(a.host);
   const auto b_bytes = literal_bytes(b.host);
-  if (a_bytes && b_bytes) return *a_bytes == *b_bytes;
+  // fe80::1%eth0 and fe80::1%eth1 are different sockets; a scope written as a name and the
+  // same interface's index are not told apart (that needs the machine's interfaces).
+  if (a_bytes && b_bytes) {
+    return *a_bytes == *b_bytes && split_scope(a.host).second == split_scope(b.host).second;
+  }
   if (a_bytes || b_bytes) return false;  // a name and a literal: unknowable without DNS
   return std::equal(a.host.begin(), a.host.end(), b.host.begin(), b.host.end(),
                     [](char x, char y) { return std::tolower(x) == std::tolower(y); });

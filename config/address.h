@@ -15,9 +15,11 @@ struct HostPortResult {
   std::string error;  // empty on success
 };
 
-// "1.2.3.4:80", "[::1]:80" or "host.name:80"; port 1..65535. A host that is all digits and
-// dots must be a valid IPv4 address, so a typo such as 192.168.1.300 is caught here rather
-// than turning into a DNS lookup at start-up.
+// "1.2.3.4:80", "[::1]:80", "[fe80::1%eth0]:80" or "host.name:80"; port 1..65535. A host that
+// is all digits and dots must be a valid IPv4 address, so a typo such as 192.168.1.300 is caught
+// here rather than turning into a DNS lookup at start-up. A scope (%eth0, or an interface index)
+// is accepted on link-local IPv6 addresses only (fe80::/10); whether the interface exists is
+// not checked here but when the daemon opens the socket (validate may run on another machine).
 HostPortResult parse_host_port(std::string_view text);
 
 struct CidrResult {
@@ -30,7 +32,8 @@ struct CidrResult {
 CidrResult parse_cidr(std::string_view text);
 
 // True when both name the same socket or bind() would refuse the second: same port and the
-// same host, or either host is a wildcard (0.0.0.0 or ::). IPv6 literals compare by value.
+// same host, or either host is a wildcard (0.0.0.0 or ::). IPv6 literals compare by value and
+// scope as written (fe80::1%eth0 and fe80::1%eth1 do not overlap).
 bool listen_addresses_overlap(const HostPort& a, const HostPort& b);
 
 }  // namespace oscbridge::config

@@ -39,7 +39,9 @@ inline constexpr std::chrono::milliseconds kDefaultReconnectMax{10'000};
 inline constexpr std::chrono::milliseconds kDefaultReplyWindow{60'000};
 
 // An unresolved address as the user wrote it: host is an IPv4 literal, an IPv6 literal without
-// its brackets ("::1"), or a host name that the daemon resolves when it opens the socket.
+// its brackets ("::1"), or a host name that the daemon resolves when it opens the socket. A
+// link-local IPv6 literal keeps its scope in host ("fe80::1%eth0", or "fe80::1%2" by interface
+// index); getaddrinfo turns it into sin6_scope_id when the socket is opened.
 struct HostPort {
   std::string host;
   std::uint16_t port = 0;
@@ -62,32 +64,62 @@ struct Cidr {
   bool operator==(const Cidr&) const = default;
 };
 
-struct Endpoint {
-  std::string name;  // the key under `endpoints:`; unique
-  Protocol protocol = Protocol::udp;
-
-  // udp: bind and receive here. tcp: be a server here (never together with connect).
-  std::optional<HostPort> listen;
-  // tcp only: be a client of this server, reconnecting with backoff.
-  std::optional<HostPort> connect;
-  // udp only: where routed messages go. Empty means only reply peers (if reply) get them.
-  std::vector<HostPort> send;
-  // udp with listen: also send routed messages to every peer heard from within reply_window,
-  // from the listen port (X32-style mixers answer to the port they were addressed from).
-  bool reply = false;
+// What udp and tcp endpoints share: the OSC packets they take in and their sources.
+struct NetworkSettings {
   // Endpoints that listen: accepted source addresses. Empty accepts every source.
   std::vector<Cidr> allow;
-  Framing framing = Framing::slip;  // tcp only
-  std::string midi_port;            // midi only: matched against MIDI input and output names
+  std::size_t max_frame = kDefaultMaxFrame;       // larger datagrams/frames are dropped
+  int max_bundle_depth = kDefaultMaxBundleDepth;  // deeper bundles are malformed
+  bool operator==(const NetworkSettings&) const = default;
+};
 
-  std::size_t max_frame = kDefaultMaxFrame;       // udp, tcp: larger datagrams/frames dropped
-  int max_bundle_depth = kDefaultMaxBundleDepth;  // udp, tcp: deeper bundles are malformed
-  std::size_t max_clients = kDefaultMaxClients;   // tcp listen: the next client is closed
-  std::size_t queue_limit = kDefaultQueueLimit;   // tcp: queued output per connection
-  std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout;    // tcp: partial frame idle
-  std::chrono::milliseconds reconnect_min = kDefaultReconnectMin;  // tcp connect: first delay,
+struct UdpSettings : NetworkSettings {
+  std::optional<HostPort> listen;  // bind and receive here
+  // Where routed messages go. Empty means only reply peers (if reply) get them.
+  std::vector<HostPort> send;
+  // With listen: also send routed messages to every peer heard from within reply_window,
+  // from the listen port (X32-style mixers answer to the port they were addressed from).
+  bool reply = false;
+  std::chrono::milliseconds reply_window = kDefaultReplyWindow;
+  bool operator==(const UdpSettings&) const = default;
+};
+
+// Exactly one of listen (a server) and connect (a client, reconnecting with backoff).
+struct TcpSettings : NetworkSettings {
+  std::optional<HostPort> listen;
+  std::optional<HostPort> connect;
+  Framing framing = Framing::slip;
+  std::size_t max_clients = kDefaultMaxClients;                    // listen: the next is closed
+  std::size_t queue_limit = kDefaultQueueLimit;                    // output per connection
+  std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout;    // partial frame idle
+  std::chrono::milliseconds reconnect_min = kDefaultReconnectMin;  // connect: first delay,
   std::chrono::milliseconds reconnect_max = kDefaultReconnectMax;  // doubling up to this
-  std::chrono::milliseconds reply_window = kDefaultReplyWindow;    // udp with reply
+  bool operator==(const TcpSettings&) const = default;
+};
+
+struct MidiSettings {
+  std::string port;  // matched against MIDI input and output port names
+  bool operator==(const MidiSettings&) const = default;
+};
+
+// One entry of `endpoints:`. Each kind has its own settings type, so a kind cannot carry keys
+// that mean nothing to it; the variant's alternatives are in Protocol's order.
+struct Endpoint {
+  std::string name;  // the key under `endpoints:`; unique
+  std::variant<UdpSettings, TcpSettings, MidiSettings> kind;
+
+  Protocol protocol() const { return static_cast<Protocol>(kind.index()); }
+  const UdpSettings* udp() const { return std::get_if<UdpSettings>(&kind); }
+  const TcpSettings* tcp() const { return std::get_if<TcpSettings>(&kind); }
+  const MidiSettings* midi() const { return std::get_if<MidiSettings>(&kind); }
+  // udp and tcp: their NetworkSettings; midi: nullptr.
+  const NetworkSettings* network() const;
+  // The address it listens on (udp, tcp server), if any.
+  const std::optional<HostPort>& listen() const;
+  // The largest OSC packet it takes or sends: max_frame, or kDefaultMaxFrame for midi.
+  std::size_t max_frame() const;
+  // How deep the bundles it takes may nest: max_bundle_depth, or the default for midi.
+  int max_bundle_depth() const;
 
   bool operator==(const Endpoint&) const = default;
 };

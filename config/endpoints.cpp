@@ -119,11 +119,17 @@ class EndpointReader {
   void read_setting(const Entry& entry);
   void check_combinations(const std::vector<Entry>& entries);
 
+  // Settings are read into every kind they apply to (all of them while the protocol is
+  // unknown, so a bad value is still reported) and the protocol's kind is kept at the end.
   ReadEndpoint& out_;
   Endpoint& endpoint_;
   Diagnostics& diagnostics_;
   Role role_ = Role::unknown;
   Position listen_at_;
+  NetworkSettings network_;
+  UdpSettings udp_;
+  TcpSettings tcp_;
+  MidiSettings midi_;
 };
 
 std::optional<Protocol> EndpointReader::read_protocol(const Entry& entry) {
@@ -157,7 +163,6 @@ void EndpointReader::read(const std::vector<Entry>& entries) {
                        "endpoint '" + endpoint_.name + "' needs a protocol: " + one_of(kProtocols));
   }
   if (parsed_protocol) {
-    endpoint_.protocol = *parsed_protocol;
     const bool listens = find(entries, "listen") != nullptr;
     const bool connects = find(entries, "connect") != nullptr;
     switch (*parsed_protocol) {
@@ -185,6 +190,19 @@ void EndpointReader::read(const std::vector<Entry>& entries) {
     }
     read_setting(entry);
   }
+  static_cast<NetworkSettings&>(udp_) = network_;
+  static_cast<NetworkSettings&>(tcp_) = network_;
+  switch (parsed_protocol.value_or(Protocol::udp)) {
+    case Protocol::udp:
+      endpoint_.kind = udp_;
+      break;
+    case Protocol::tcp:
+      endpoint_.kind = tcp_;
+      break;
+    case Protocol::midi:
+      endpoint_.kind = midi_;
+      break;
+  }
   if (parsed_protocol) check_combinations(entries);
   out_.valid = diagnostics_.count() == errors_before;
 }
@@ -194,25 +212,25 @@ void EndpointReader::read_setting(const Entry& entry) {
   const std::string& key = entry.key;
   if (key == "listen") {
     listen_at_ = entry.value_at;
-    endpoint_.listen = read_address(entry);
+    udp_.listen = tcp_.listen = read_address(entry);
   } else if (key == "connect") {
-    endpoint_.connect = read_address(entry);
+    tcp_.connect = read_address(entry);
   } else if (key == "send") {
     for (const Text& item : read_one_or_list(value, diagnostics_).value_or(std::vector<Text>{})) {
       HostPortResult parsed = parse_host_port(item.text);
       if (parsed.address) {
-        endpoint_.send.push_back(*parsed.address);
+        udp_.send.push_back(*parsed.address);
       } else {
         diagnostics_.error(item.at, "send: " + parsed.error);
       }
     }
   } else if (key == "reply") {
-    endpoint_.reply = read_bool(value, diagnostics_).value_or(false);
+    udp_.reply = read_bool(value, diagnostics_).value_or(false);
   } else if (key == "allow") {
     for (const Text& item : read_one_or_list(value, diagnostics_).value_or(std::vector<Text>{})) {
       CidrResult parsed = parse_cidr(item.text);
       if (parsed.cidr) {
-        endpoint_.allow.push_back(*parsed.cidr);
+        network_.allow.push_back(*parsed.cidr);
       } else {
         diagnostics_.error(item.at, "allow: " + parsed.error);
       }
@@ -220,7 +238,7 @@ void EndpointReader::read_setting(const Entry& entry) {
   } else if (key == "framing") {
     if (const auto text = read_string(value, diagnostics_)) {
       if (*text == "slip" || *text == "length") {
-        endpoint_.framing = *text == "slip" ? Framing::slip : Framing::length;
+        tcp_.framing = *text == "slip" ? Framing::slip : Framing::length;
       } else {
         diagnostics_.error(entry.value_at, "framing: unknown framing '" + *text + "', expected " +
                                                one_of(kFramings) + did_you_mean(*text, kFramings));
@@ -230,39 +248,39 @@ void EndpointReader::read_setting(const Entry& entry) {
     // MIDI port names are free text and may look like numbers ("20:0", "2"), so any
     // non-empty scalar is taken as written.
     if (entry.value.IsScalar() && !entry.value.Scalar().empty()) {
-      endpoint_.midi_port = entry.value.Scalar();
+      midi_.port = entry.value.Scalar();
     } else {
       diagnostics_.error(entry.value_at,
                          "port: expected a MIDI port name, got " + describe(entry.value));
     }
   } else if (key == "max_frame") {
     const std::size_t max = role_ == Role::udp ? kMaxUdpFrame : kMaxTcpFrame;
-    endpoint_.max_frame = read_byte_size(value, 16, max, diagnostics_).value_or(kDefaultMaxFrame);
+    network_.max_frame = read_byte_size(value, 16, max, diagnostics_).value_or(kDefaultMaxFrame);
   } else if (key == "max_bundle_depth") {
-    endpoint_.max_bundle_depth =
+    network_.max_bundle_depth =
         static_cast<int>(read_integer(value, 1, osc::kMaxBundleDepthLimit, diagnostics_)
                              .value_or(kDefaultMaxBundleDepth));
   } else if (key == "max_clients") {
-    endpoint_.max_clients = static_cast<std::size_t>(
+    tcp_.max_clients = static_cast<std::size_t>(
         read_integer(value, 1, 65535, diagnostics_).value_or(kDefaultMaxClients));
   } else if (key == "queue_limit") {
-    endpoint_.queue_limit = read_byte_size(value, 1024, std::size_t{1} << 30, diagnostics_)
-                                .value_or(kDefaultQueueLimit);
+    tcp_.queue_limit = read_byte_size(value, 1024, std::size_t{1} << 30, diagnostics_)
+                           .value_or(kDefaultQueueLimit);
   } else if (key == "idle_timeout") {
     using std::chrono::hours, std::chrono::milliseconds;
-    endpoint_.idle_timeout = read_duration(value, milliseconds(100), hours(24), diagnostics_)
-                                 .value_or(kDefaultIdleTimeout);
+    tcp_.idle_timeout = read_duration(value, milliseconds(100), hours(24), diagnostics_)
+                            .value_or(kDefaultIdleTimeout);
   } else if (key == "reconnect_min") {
     using std::chrono::minutes, std::chrono::milliseconds;
-    endpoint_.reconnect_min = read_duration(value, milliseconds(10), minutes(1), diagnostics_)
-                                  .value_or(kDefaultReconnectMin);
+    tcp_.reconnect_min = read_duration(value, milliseconds(10), minutes(1), diagnostics_)
+                             .value_or(kDefaultReconnectMin);
   } else if (key == "reconnect_max") {
     using std::chrono::hours, std::chrono::milliseconds;
-    endpoint_.reconnect_max = read_duration(value, milliseconds(100), hours(1), diagnostics_)
-                                  .value_or(kDefaultReconnectMax);
+    tcp_.reconnect_max = read_duration(value, milliseconds(100), hours(1), diagnostics_)
+                             .value_or(kDefaultReconnectMax);
   } else if (key == "reply_window") {
     using std::chrono::hours, std::chrono::seconds;
-    endpoint_.reply_window =
+    udp_.reply_window =
         read_duration(value, seconds(1), hours(24), diagnostics_).value_or(kDefaultReplyWindow);
   }
 }
@@ -271,12 +289,12 @@ void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
   const std::string& name = endpoint_.name;
   const Entry* listen = find(entries, "listen");
   const Entry* connect = find(entries, "connect");
-  switch (endpoint_.protocol) {
+  switch (endpoint_.protocol()) {
     case Protocol::udp:
       if (!listen && !find(entries, "send")) {
         diagnostics_.error(out_.name_at, "udp endpoint '" + name + "' needs listen, send or both");
       }
-      if (const Entry* reply = find(entries, "reply"); reply && endpoint_.reply && !listen) {
+      if (const Entry* reply = find(entries, "reply"); reply && udp_.reply && !listen) {
         diagnostics_.error(reply->key_at, "reply: true needs listen: replies go out from the " +
                                               std::string("listen port to peers heard there"));
       }
@@ -284,7 +302,7 @@ void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
         diagnostics_.error(allow->key_at, "allow filters what arrives at listen, but endpoint '" +
                                               name + "' does not listen");
       }
-      if (const Entry* window = find(entries, "reply_window"); window && !endpoint_.reply) {
+      if (const Entry* window = find(entries, "reply_window"); window && !udp_.reply) {
         diagnostics_.error(window->key_at, "reply_window needs reply: true");
       }
       break;
@@ -304,16 +322,16 @@ void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
       }
       break;
   }
-  if (endpoint_.reconnect_min > endpoint_.reconnect_max) {
+  if (tcp_.reconnect_min > tcp_.reconnect_max) {
     const Entry* at = find(entries, "reconnect_min");
     diagnostics_.error(at ? at->key_at : find(entries, "reconnect_max")->key_at,
                        "reconnect_min is longer than reconnect_max");
   }
-  if (endpoint_.protocol == Protocol::tcp && endpoint_.queue_limit < endpoint_.max_frame) {
+  if (endpoint_.protocol() == Protocol::tcp && tcp_.queue_limit < network_.max_frame) {
     const Entry* at = find(entries, "queue_limit");
     diagnostics_.error(at ? at->key_at : find(entries, "max_frame")->key_at,
-                       "queue_limit (" + size_text(endpoint_.queue_limit) +
-                           ") is smaller than max_frame (" + size_text(endpoint_.max_frame) +
+                       "queue_limit (" + size_text(tcp_.queue_limit) +
+                           ") is smaller than max_frame (" + size_text(network_.max_frame) +
                            "): a full-size frame could never be queued");
   }
 }
@@ -322,14 +340,14 @@ void check_listen_overlaps(std::vector<ReadEndpoint>& endpoints,
                            const std::vector<Position>& listen_at, Diagnostics& diagnostics) {
   for (std::size_t later = 0; later < endpoints.size(); ++later) {
     const Endpoint& b = endpoints[later].endpoint;
-    if (!endpoints[later].valid || !b.listen) continue;
+    if (!endpoints[later].valid || !b.listen()) continue;
     for (std::size_t earlier = 0; earlier < later; ++earlier) {
       const Endpoint& a = endpoints[earlier].endpoint;
-      if (!endpoints[earlier].valid || !a.listen || a.protocol != b.protocol) continue;
-      if (!listen_addresses_overlap(*a.listen, *b.listen)) continue;
-      diagnostics.error(listen_at[later], "listen: " + std::string(to_string(b.protocol)) + " " +
-                                              to_string(*b.listen) + " overlaps " +
-                                              to_string(*a.listen) + " of endpoint '" + a.name +
+      if (!endpoints[earlier].valid || !a.listen() || a.protocol() != b.protocol()) continue;
+      if (!listen_addresses_overlap(*a.listen(), *b.listen())) continue;
+      diagnostics.error(listen_at[later], "listen: " + std::string(to_string(b.protocol())) + " " +
+                                              to_string(*b.listen()) + " overlaps " +
+                                              to_string(*a.listen()) + " of endpoint '" + a.name +
                                               "' (line " + std::to_string(listen_at[earlier].line) +
                                               ")");
       endpoints[later].valid = false;
@@ -378,7 +396,8 @@ std::vector<ReadEndpoint> read_endpoints(const Entry& entry, Diagnostics& diagno
 }
 
 bool can_send(const Endpoint& endpoint) {
-  return endpoint.protocol != Protocol::udp || !endpoint.send.empty() || endpoint.reply;
+  const UdpSettings* udp = endpoint.udp();
+  return !udp || !udp->send.empty() || udp->reply;
 }
 
 }  // namespace oscbridge::config::detail

@@ -3,11 +3,13 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "config/diagnostics.h"
@@ -27,18 +29,47 @@ constexpr std::array<std::string_view, 1> kLogKeys = {"level"};
 constexpr std::array<std::string_view, 6> kLevels = {"trace", "debug", "info",
                                                      "warn",  "error", "off"};
 
-// yaml-cpp's message for an unquoted IPv6 address (`listen: [::1]:9000`, which YAML reads as
-// the start of a list) says nothing useful, so the common cause is named.
-std::string syntax_hint(std::string_view yaml, int line) {
+// Line `line` (0-based) of yaml without its newline; empty past the end.
+std::string_view line_text(std::string_view yaml, int line) {
   std::size_t begin = 0;
   for (int i = 0; i < line && begin != std::string_view::npos; ++i) {
     begin = yaml.find('\n', begin);
     if (begin != std::string_view::npos) ++begin;
   }
-  if (begin == std::string_view::npos) return {};
-  const std::string_view text = yaml.substr(begin, yaml.find('\n', begin) - begin);
+  if (line < 0 || begin == std::string_view::npos) return {};
+  return yaml.substr(begin, yaml.find('\n', begin) - begin);
+}
+
+// yaml-cpp reports a tab in indentation as "illegal map value", "end of map not found" and
+// the like, at the tab's line or the one after it. Where the tab is, if there is one.
+std::optional<Position> indentation_tab(std::string_view yaml, int line) {
+  for (const int candidate : {line, line - 1}) {
+    const std::string_view text = line_text(yaml, candidate);
+    const std::size_t indent = std::min(text.find_first_not_of(" \t"), text.size());
+    const std::size_t tab = text.substr(0, indent).find('\t');
+    if (tab != std::string_view::npos) return Position{candidate + 1, static_cast<int>(tab) + 1};
+  }
+  return std::nullopt;
+}
+
+// yaml-cpp's message for an unquoted IPv6 address (`listen: [::1]:9000`, which YAML reads as
+// the start of a list) says nothing useful, so the common cause is named.
+std::string syntax_hint(std::string_view yaml, int line) {
+  const std::string_view text = line_text(yaml, line);
   if (text.find(": [") != std::string_view::npos && text.find("]:") != std::string_view::npos) {
     return " (an IPv6 address must be quoted: \"[::1]:9000\")";
+  }
+  // `match: [abc]/x` or `match: {a,b}/x`: a flow list or mapping with text after it.
+  for (const std::string_view opener : {": [", ": {"}) {
+    const std::size_t open = text.find(opener);
+    if (open == std::string_view::npos) continue;
+    const std::size_t begin = open + 2;
+    const std::size_t close = text.find(opener[2] == '[' ? ']' : '}', begin);
+    if (close == std::string_view::npos || close + 1 >= text.size()) continue;
+    if (std::string_view(" ,]}#").find(text[close + 1]) != std::string_view::npos) continue;
+    const std::size_t end = std::min(text.find_first_of(" ,#", close), text.size());
+    return " (text that starts with '" + std::string(1, opener[2]) + "' must be quoted: \"" +
+           std::string(text.substr(begin, end - begin)) + "\")";
   }
   return {};
 }
@@ -134,7 +165,13 @@ std::optional<Config> read_document(const YAML::Node& root, Diagnostics& diagnos
     return std::nullopt;
   }
   Config config;
-  const std::vector<Entry> entries = detail::read_mapping(root, diagnostics);
+  // Top-level keys starting with x- are the user's, ignored: a place to park anchors for
+  // `<<: *name` merges (the docker-compose convention). Copied, not erased: assigning a
+  // YAML::Node (as erase would) rewrites the node it refers to.
+  std::vector<Entry> entries;
+  for (const Entry& entry : detail::read_mapping(root, diagnostics)) {
+    if (!entry.key.starts_with("x-")) entries.push_back(entry);
+  }
   detail::reject_unknown_keys(entries, kTopKeys, "the top level", diagnostics);
   if (const Entry* log = detail::find(entries, "log")) read_log(*log, config, diagnostics);
   std::vector<detail::ReadEndpoint> endpoints;
@@ -157,7 +194,7 @@ std::optional<Config> read_document(const YAML::Node& root, Diagnostics& diagnos
 }  // namespace
 
 LoadResult load_string(std::string_view yaml, std::string_view file_name) {
-  Diagnostics diagnostics(file_name);
+  Diagnostics diagnostics(file_name, yaml);
   LoadResult result;
   // yaml-cpp reports syntax errors, and may report anything else, by throwing; nothing of it
   // may reach the daemon, whose reload must survive any file.
@@ -172,36 +209,45 @@ LoadResult load_string(std::string_view yaml, std::string_view file_name) {
       }
     }
   } catch (const YAML::Exception& e) {
-    diagnostics.error(detail::position_of(e.mark),
-                      "YAML syntax error: " + e.msg + syntax_hint(yaml, e.mark.line));
+    if (const auto tab = indentation_tab(yaml, e.mark.line)) {
+      diagnostics.error(*tab, "YAML syntax error: a tab in indentation; YAML indents with spaces");
+    } else {
+      diagnostics.error(detail::position_of(e.mark),
+                        "YAML syntax error: " + e.msg + syntax_hint(yaml, e.mark.line));
+    }
   } catch (const std::exception& e) {
     diagnostics.error({}, std::string("internal error while reading the file: ") + e.what());
   } catch (...) {
     diagnostics.error({}, "internal error while reading the file");
   }
   result.errors = diagnostics.sorted_messages();
-  if (!result.errors.empty()) result.config.reset();
+  if (!result.errors.empty()) {
+    result.config.reset();
+  } else {
+    result.warnings = diagnostics.sorted_warnings();
+  }
   return result;
 }
 
 LoadResult load_file(const std::string& path) {
+  const std::string shown = detail::printable(path);  // no control bytes to the terminal
   try {
     // An ifstream opens a directory and then reads nothing, which would pass for an empty file.
     std::error_code status_error;
     if (std::filesystem::is_directory(path, status_error)) {
-      return {std::nullopt, {path + ": cannot read: it is a directory"}};
+      return {std::nullopt, {shown + ": cannot read: it is a directory"}, {}};
     }
     std::ifstream file(path, std::ios::binary);
     if (!file) {
       const int error = errno;
-      return {std::nullopt, {path + ": cannot open: " + std::strerror(error)}};
+      return {std::nullopt, {shown + ": cannot open: " + std::strerror(error)}, {}};
     }
     std::ostringstream contents;
     contents << file.rdbuf();
-    if (file.bad()) return {std::nullopt, {path + ": cannot read: " + std::strerror(errno)}};
+    if (file.bad()) return {std::nullopt, {shown + ": cannot read: " + std::strerror(errno)}, {}};
     return load_string(contents.str(), path);
   } catch (const std::exception& e) {
-    return {std::nullopt, {path + ": cannot read: " + e.what()}};
+    return {std::nullopt, {shown + ": cannot read: " + e.what()}, {}};
   }
 }
 

@@ -19,6 +19,10 @@ struct LoadResult {
   // Every problem found, sorted by position, each "FILE:LINE:COL: message" (1-based), or
   // "FILE: message" when there is no position (an unreadable file).
   std::vector<std::string> errors;
+  // Things that run but probably not as meant (a rewrite that can produce an empty address
+  // segment, a loop between endpoints of this file...), "FILE:LINE:COL: warning: message",
+  // sorted by position. Only filled when the file has no errors.
+  std::vector<std::string> warnings;
 };
 
 LoadResult load_file(const std::string& path);

@@ -86,6 +86,9 @@ CaptureScope RouteReader::read_match(const Entry& entry, Route& route) {
     return scope;
   }
   scope.count = compiled.pattern->capture_count();
+  for (std::size_t i = 0; i < *scope.count; ++i) {
+    scope.can_be_empty.push_back(compiled.pattern->capture_can_be_empty(i));
+  }
   return scope;
 }
 
@@ -101,6 +104,13 @@ std::optional<Route> RouteReader::read(const Located& value, std::size_t number)
   route.name = "route " + std::to_string(number);
   if (const Entry* name = find(entries, "name")) {
     route.name = read_string(located(*name), diagnostics_).value_or(route.name);
+    // The name goes into the daemon's log lines and counters as it is, where an ESC would
+    // act on the terminal of whoever reads them.
+    if (printable(route.name) != route.name) {
+      diagnostics_.error(name->value_at, "name: '" + route.name +
+                                             "' contains control characters; a route name is "
+                                             "printable text");
+    }
   }
   reject_unknown_keys(entries, kRouteKeys, "route '" + route.name + "'", diagnostics_);
   if (const Entry* from = find(entries, "from")) {

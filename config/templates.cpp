@@ -89,6 +89,7 @@ std::optional<std::size_t> read_index(const Located& value, std::string_view num
 
 struct ScaleRead {
   Scale scale;
+  bool integer_input = false;   // both in bounds written as integers (MIDI's 0..127)
   bool integer_output = false;  // both out bounds written as integers: the default type is i
 };
 
@@ -118,7 +119,9 @@ std::optional<ScaleRead> read_scale(const Located& value, Diagnostics& diagnosti
                                     value.node[0].Scalar() + ", so the input range is empty");
     return std::nullopt;
   }
-  ScaleRead read{{numbers[0], numbers[1], numbers[2], numbers[3]}, false};
+  ScaleRead read{{numbers[0], numbers[1], numbers[2], numbers[3]}, false, false};
+  read.integer_input = scalar_kind(value.node[0]) == ScalarKind::integer &&
+                       scalar_kind(value.node[1]) == ScalarKind::integer;
   read.integer_output = scalar_kind(value.node[2]) == ScalarKind::integer &&
                         scalar_kind(value.node[3]) == ScalarKind::integer;
   return read;
@@ -268,6 +271,10 @@ std::optional<ArgTemplate> read_arg_mapping(const Located& value, const CaptureS
   converted.type = converted_type.value_or(
       scale_read && scale_read->integer_output ? ArgType::int32 : ArgType::float32);
   converted.clamp = clamped.value_or(false);
+  if (scale_read) {
+    warn_collapsing_scale(scale_read->scale, scale_read->integer_input, converted.type,
+                          converted_type.has_value(), field(value, *scale), diagnostics);
+  }
   return converted;
 }
 
@@ -398,6 +405,7 @@ std::optional<AddressTemplate> read_address_template(const Entry& entry, const C
     }
   }
   if (!check_captures(parsed.parts, scope, value, diagnostics)) return std::nullopt;
+  warn_empty_levels(parsed.parts, scope, value, *text, diagnostics);
   return AddressTemplate{*text, std::move(parsed.parts)};
 }
 

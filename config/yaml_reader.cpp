@@ -56,6 +56,32 @@ bool split_number_unit(std::string_view text, std::uint64_t& number, std::string
   return true;
 }
 
+// The source text of a flow list or mapping that reads like a bracket expression meant as text:
+// "[abc]" for `match: [abc]`, "{a,b}" for `match: {a,b}`, "[::1]". "" for anything written as
+// a real list or mapping: with spaces (`[a, b]`, `{ host: x }`) or mapping keys to values.
+std::string flow_text(const YAML::Node& node, std::string_view source) {
+  if (!(node.IsSequence() || node.IsMap()) || node.Style() != YAML::EmitterStyle::Flow) return {};
+  if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (!it->second.IsNull()) return {};
+    }
+  }
+  const int begin = node.Mark().pos;
+  if (begin < 0 || static_cast<std::size_t>(begin) >= source.size()) return {};
+  const char open = source[static_cast<std::size_t>(begin)];
+  if (open != '[' && open != '{') return {};
+  int depth = 0;
+  for (std::size_t i = static_cast<std::size_t>(begin); i < source.size(); ++i) {
+    const char c = source[i];
+    if (c == '\n' || c == ' ' || c == '\t' || c == '"' || c == '\'') return {};
+    if (c == '[' || c == '{') ++depth;
+    if ((c == ']' || c == '}') && --depth == 0) {
+      return std::string(source.substr(static_cast<std::size_t>(begin), i + 1 - begin));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Position position_of(const YAML::Mark& mark) {
@@ -67,14 +93,73 @@ Located located(const Entry& entry) {
   return {entry.value, entry.value_at, entry.key};
 }
 
-std::vector<Entry> read_mapping(const YAML::Node& map, Diagnostics& diagnostics) {
+namespace {
+
+// Anchors can make a mapping merge itself; real files nest merges a level or two.
+constexpr int kMaxMergeDepth = 16;
+
+// `<<` written plain (or tagged !!merge) is the merge key; quoted, it is an ordinary key.
+bool is_merge_key(const YAML::Node& key) {
+  return key.IsScalar() && key.Scalar() == "<<" &&
+         (key.Tag() == "?" || key.Tag() == "tag:yaml.org,2002:merge");
+}
+
+std::vector<Entry> read_mapping_at(const YAML::Node& map, int depth, Diagnostics& diagnostics);
+
+// The entries a `<<: value` brings in: a mapping, or a list of mappings where an earlier one
+// wins over a later one (https://yaml.org/type/merge.html).
+std::vector<Entry> merged_entries(const YAML::Node& value, Position at, int depth,
+                                  Diagnostics& diagnostics) {
+  if (depth >= kMaxMergeDepth) {
+    diagnostics.error(at, "'<<' merges are nested more than " + std::to_string(kMaxMergeDepth) +
+                              " deep (does a mapping merge itself?)");
+    return {};
+  }
+  if (value.IsMap()) return read_mapping_at(value, depth + 1, diagnostics);
+  std::vector<Entry> merged;
+  if (value.IsSequence() && value.size() > 0) {
+    for (const YAML::Node& element : value) {
+      if (!element.IsMap()) {
+        diagnostics.error(position_of(element.Mark()),
+                          "'<<' merges mappings, got " + describe(element) + " in its list");
+        continue;
+      }
+      for (const Entry& entry : read_mapping_at(element, depth + 1, diagnostics)) {
+        if (!find(merged, entry.key)) merged.push_back(entry);
+      }
+    }
+    return merged;
+  }
+  diagnostics.error(at, "'<<' merges a mapping or a list of mappings, such as <<: *defaults; got " +
+                            describe(value));
+  return merged;
+}
+
+std::vector<Entry> read_mapping_at(const YAML::Node& map, int depth, Diagnostics& diagnostics) {
+  // Explicit keys first, each merge remembered by the index it stands at, so that explicit
+  // keys win over merged ones wherever the `<<` is written.
   std::vector<Entry> entries;
+  std::optional<Position> merge_at;
+  std::size_t merge_index = 0;  // where the `<<` stands among the explicit entries
+  std::vector<Entry> merged;
   for (auto it = map.begin(); it != map.end(); ++it) {
     const YAML::Node key = it->first;
     const YAML::Node value = it->second;
     const Position key_at = position_of(key.Mark());
     if (!key.IsScalar()) {
       diagnostics.error(key_at, "a key must be plain text, not " + describe(key));
+      continue;
+    }
+    if (is_merge_key(key)) {
+      if (merge_at) {
+        diagnostics.error(key_at, "'<<' is defined twice (first at line " +
+                                      std::to_string(merge_at->line) +
+                                      "); merge several mappings with <<: [*a, *b]");
+        continue;
+      }
+      merge_at = key_at;
+      merge_index = entries.size();
+      merged = merged_entries(value, key_at, depth, diagnostics);
       continue;
     }
     const auto duplicate = std::find_if(entries.begin(), entries.end(),
@@ -88,7 +173,26 @@ std::vector<Entry> read_mapping(const YAML::Node& map, Diagnostics& diagnostics)
     if (value.IsNull() && (value_at.line != key_at.line || value_at.line == 0)) value_at = key_at;
     entries.push_back({key.Scalar(), key_at, value, value_at});
   }
-  return entries;
+  if (!merge_at) return entries;
+  // Built by copying into a new vector: assigning a YAML::Node (as inserting into the middle
+  // of a vector would) does not rebind the handle but rewrites the node in the document.
+  std::vector<Entry> result;
+  result.reserve(entries.size() + merged.size());
+  for (std::size_t i = 0; i <= entries.size(); ++i) {
+    if (i == merge_index) {
+      for (const Entry& entry : merged) {
+        if (!find(entries, entry.key)) result.push_back(entry);
+      }
+    }
+    if (i < entries.size()) result.push_back(entries[i]);
+  }
+  return result;
+}
+
+}  // namespace
+
+std::vector<Entry> read_mapping(const YAML::Node& map, Diagnostics& diagnostics) {
+  return read_mapping_at(map, 0, diagnostics);
 }
 
 const Entry* find(const std::vector<Entry>& entries, std::string_view key) {
@@ -206,6 +310,14 @@ std::optional<std::string> read_string(const Located& value, Diagnostics& diagno
   if (kind == ScalarKind::string && !value.node.Scalar().empty()) return value.node.Scalar();
   if (kind == ScalarKind::string) {
     diagnostics.error(value.at, value.what + ": must not be empty");
+    return std::nullopt;
+  }
+  // `match: [abc]` and `listen: [::1]` are YAML lists, `match: {a,b}` a mapping, as `{1}` is
+  // in args; what the user meant is text in quotes.
+  if (const std::string flow = flow_text(value.node, diagnostics.source()); !flow.empty()) {
+    diagnostics.error(value.at, value.what + ": unquoted " + flow + " is a YAML " +
+                                    (value.node.IsMap() ? "mapping" : "list") + "; write \"" +
+                                    flow + "\" in quotes for the text");
     return std::nullopt;
   }
   diagnostics.error(value.at, value.what + ": expected text, got " + describe(value.node));

@@ -21,7 +21,8 @@ Position position_of(const YAML::Mark& mark);
 
 // One `key: value` of a mapping. Problems with the value are reported at value_at, which is
 // the key's position when the value is empty: yaml-cpp marks an empty value at the next token,
-// often on a later line.
+// often on a later line. Copy entries, never assign one to another: assigning a YAML::Node
+// does not rebind the handle but rewrites the node in the document.
 struct Entry {
   std::string key;
   Position key_at;
@@ -39,6 +40,10 @@ Located located(const Entry& entry);
 
 // The entries of a mapping in file order. Reports keys that are not plain text and keys that
 // appear twice, which yaml-cpp would otherwise accept with the last one silently winning.
+// Resolves merge keys (https://yaml.org/type/merge.html), which yaml-cpp leaves as a key "<<":
+// `<<: *a` or `<<: [*a, *b]` brings in the entries of those mappings that the mapping does not
+// set itself, an earlier mapping winning over a later one, where the `<<` is written; merged
+// entries keep the positions where they are written, in the anchored mapping.
 std::vector<Entry> read_mapping(const YAML::Node& map, Diagnostics& diagnostics);
 
 const Entry* find(const std::vector<Entry>& entries, std::string_view key);

@@ -190,6 +190,7 @@ int validate_config(const std::string& path) {
     for (const auto& error : result.errors) std::fprintf(stderr, "%s\n", error.c_str());
     return 1;
   }
+  for (const auto& warning : result.warnings) std::fprintf(stderr, "%s\n", warning.c_str());
   std::printf("%s: OK, %s\n", label.c_str(), config::summary(*result.config).c_str());
   return 0;
 }

@@ -79,8 +79,7 @@ void Endpoint::log_drops(DropReason reason) {
 }
 
 bool Endpoint::can_update_to(const config::Endpoint& next) const {
-  return next.protocol == settings_.protocol && next.listen == settings_.listen &&
-         next.connect == settings_.connect;
+  return next.protocol() == settings_.protocol() && next.listen() == settings_.listen();
 }
 
 void Endpoint::update_settings(const config::Endpoint& next) {
@@ -95,11 +94,11 @@ bool allowed_source(const std::vector<config::Cidr>& allow, const sockaddr_stora
 
 std::unique_ptr<Endpoint> make_endpoint(const config::Endpoint& settings, EndpointContext& context,
                                         std::string& error) {
-  switch (settings.protocol) {
+  switch (settings.protocol()) {
     case config::Protocol::udp:
       return std::make_unique<UdpEndpoint>(settings, context);
     case config::Protocol::tcp:
-      if (settings.connect) return std::make_unique<TcpClientEndpoint>(settings, context);
+      if (settings.tcp()->connect) return std::make_unique<TcpClientEndpoint>(settings, context);
       return std::make_unique<TcpServerEndpoint>(settings, context);
     case config::Protocol::midi:
       error = "MIDI endpoints are not available in this build yet (endpoint '" + settings.name +

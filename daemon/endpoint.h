@@ -57,7 +57,8 @@ class Endpoint {
   virtual EndpointState state() const = 0;
 
   // Whether next can be served by this endpoint's open sockets (same kind and the same
-  // listen/connect addresses), so a reload may keep it and call update_settings().
+  // listen address; kinds add their own conditions), so a reload may keep it and call
+  // update_settings().
   virtual bool can_update_to(const config::Endpoint& next) const;
   // Applies settings that need no new socket (send destinations, allow, limits, timeouts...)
   // without dropping connections. Only called when can_update_to(next).

@@ -21,7 +21,7 @@ std::optional<std::string_view> first_level(std::string_view address) {
 // The largest message any destination takes: the transformer must be able to produce it.
 std::size_t largest_frame(const config::Config& config) {
   std::size_t largest = MessageTransformer::kDefaultMaxMessage;
-  for (const auto& endpoint : config.endpoints) largest = std::max(largest, endpoint.max_frame);
+  for (const auto& endpoint : config.endpoints) largest = std::max(largest, endpoint.max_frame());
   return largest;
 }
 
@@ -74,7 +74,7 @@ Router::Router(const config::Config& config, const std::vector<Endpoint*>& endpo
   candidates_.reserve(routes_.size());
   for (std::size_t i = 0; i < outboxes_.size(); ++i) {
     std::size_t frame =
-        endpoints[i] != nullptr ? endpoints[i]->settings().max_frame : config::kDefaultMaxFrame;
+        endpoints[i] != nullptr ? endpoints[i]->settings().max_frame() : config::kDefaultMaxFrame;
     outboxes_[i].buffer.resize(frame);
   }
 }
@@ -109,7 +109,7 @@ void Router::collect_candidates(std::string_view address) {
 void Router::route_packet(Endpoint& source, std::string_view packet) {
   in_bundle_ = packet.size() >= 8 && packet.substr(0, 8) == std::string_view("#bundle\0", 8);
   osc::ParseOptions options;
-  options.max_bundle_depth = source.settings().max_bundle_depth;
+  options.max_bundle_depth = source.settings().max_bundle_depth();
   auto status = osc::for_each_message(
       packet,
       [&](const osc::Message& message, osc::TimeTag time) { route_message(source, message, time); },

@@ -13,7 +13,8 @@ namespace {
 
 // Two endpoints would want the same port: opening the second fails while the first holds it.
 bool same_port(const config::Endpoint& a, const config::Endpoint& b) {
-  return a.protocol == b.protocol && a.listen && b.listen && a.listen->port == b.listen->port;
+  return a.protocol() == b.protocol() && a.listen() && b.listen() &&
+         a.listen()->port == b.listen()->port;
 }
 
 }  // namespace
@@ -46,6 +47,7 @@ std::optional<config::Config> Runtime::load(std::vector<std::string>& errors) {
   errors = result.errors;
   for (const auto& error : result.errors) spdlog::error("{}", error);
   if (!result.config) return std::nullopt;
+  for (const auto& warning : result.warnings) spdlog::warn("{}", warning);
   config_file_ = *path;
   // Said at the level the file asks for, whatever the running one: `off` means not even this.
   if (logs_info(result.config->log_level)) {
@@ -207,7 +209,7 @@ StatusSnapshot Runtime::status() const {
   for (std::size_t i = 0; i < config_.endpoints.size(); ++i) {
     EndpointStatus entry;
     entry.name = config_.endpoints[i].name;
-    entry.protocol = config_.endpoints[i].protocol;
+    entry.protocol = config_.endpoints[i].protocol();
     if (i < endpoints_.size() && endpoints_[i]) {
       entry.open = true;
       entry.state = endpoints_[i]->state();

@@ -19,7 +19,7 @@ std::variant<osc::SlipDecoder, osc::LengthPrefixDecoder> make_decoder(config::Fr
 StreamFramer::StreamFramer(config::Framing framing, std::size_t max_frame)
     : decoder_(make_decoder(framing, max_frame)) {}
 
-socket::ConnectionLimits stream_limits(const config::Endpoint& settings) {
+socket::ConnectionLimits stream_limits(const config::TcpSettings& settings) {
   socket::ConnectionLimits limits;
   limits.read_chunk = 64 * 1024;
   limits.reads_per_wakeup = 1;
@@ -27,8 +27,9 @@ socket::ConnectionLimits stream_limits(const config::Endpoint& settings) {
   return limits;
 }
 
-bool same_stream_settings(const config::Endpoint& current, const config::Endpoint& next) {
-  return current.framing == next.framing && current.max_frame == next.max_frame;
+bool same_stream_settings(const config::TcpSettings& current, const config::TcpSettings& next) {
+  return current.framing == next.framing && current.max_frame == next.max_frame &&
+         current.connect == next.connect;
 }
 
 bool StreamFramer::has_partial_frame() const {

@@ -1,4 +1,3 @@
-#include <arpa/inet.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -15,40 +14,34 @@ constexpr auto kConnectTimeout = std::chrono::seconds(5);
 // A server that stays away is a warning when it starts failing and then once this often;
 // every attempt is still logged at debug.
 constexpr auto kFailureLogInterval = std::chrono::seconds(60);
-
-bool is_literal_address(const std::string& host) {
-  in6_addr scratch;
-  return ::inet_pton(AF_INET, host.c_str(), &scratch) == 1 ||
-         ::inet_pton(AF_INET6, host.c_str(), &scratch) == 1;
-}
 }  // namespace
 
 TcpClientEndpoint::TcpClientEndpoint(const config::Endpoint& settings, EndpointContext& context)
     : Endpoint(settings, context),
       connector_(context.loop, context.resolver),
-      backoff_(settings.reconnect_min) {}
+      backoff_(settings.tcp()->reconnect_min) {}
 
 TcpClientEndpoint::~TcpClientEndpoint() {
   if (retry_timer_ != 0) context_.loop.cancel(retry_timer_);
 }
 
 std::string TcpClientEndpoint::open() {
-  spdlog::info("{}: connecting to tcp {} ({} framing)", name(),
-               config::to_string(*settings_.connect), config::to_string(settings_.framing));
+  spdlog::info("{}: connecting to tcp {} ({} framing)", name(), config::to_string(*tcp().connect),
+               config::to_string(tcp().framing));
   start_connect();
   return {};
 }
 
 bool TcpClientEndpoint::can_update_to(const config::Endpoint& next) const {
-  return Endpoint::can_update_to(next) && same_stream_settings(settings_, next);
+  return Endpoint::can_update_to(next) && same_stream_settings(tcp(), *next.tcp());
 }
 
 void TcpClientEndpoint::update_settings(const config::Endpoint& next) {
   Endpoint::update_settings(next);
-  backoff_ = std::clamp(backoff_, settings_.reconnect_min, settings_.reconnect_max);
+  backoff_ = std::clamp(backoff_, tcp().reconnect_min, tcp().reconnect_max);
   if (!stream_) return;
-  stream_->connection->set_queue_limit(settings_.queue_limit);
-  stream_->idle.set_timeout(settings_.idle_timeout);
+  stream_->connection->set_queue_limit(tcp().queue_limit);
+  stream_->idle.set_timeout(tcp().idle_timeout);
 }
 
 void TcpClientEndpoint::start_connect() {
@@ -58,8 +51,8 @@ void TcpClientEndpoint::start_connect() {
   handlers.on_close = [this](socket::Connection&, std::error_code error) {
     disconnect(error == socket::Errc::peer_closed ? "closed by the server" : error.message());
   };
-  connector_.connect(settings_.connect->host, settings_.connect->port, kConnectTimeout,
-                     stream_limits(settings_), std::move(handlers),
+  connector_.connect(tcp().connect->host, tcp().connect->port, kConnectTimeout,
+                     stream_limits(tcp()), std::move(handlers),
                      [this](socket::Connector::Result result) { on_connected(std::move(result)); });
 }
 
@@ -83,11 +76,11 @@ void TcpClientEndpoint::on_connected(socket::Connector::Result result) {
     return schedule_reconnect();
   }
   last_error_.clear();
-  backoff_ = settings_.reconnect_min;
-  stream_ = std::make_unique<TcpStream>(std::move(result.connection), settings_, context_.loop);
+  backoff_ = tcp().reconnect_min;
+  stream_ = std::make_unique<TcpStream>(std::move(result.connection), tcp(), context_.loop);
   // A name is logged with the address it resolved to: "mixer:3032 (192.168.1.20:3032)".
-  std::string target = config::to_string(*settings_.connect);
-  if (!is_literal_address(settings_.connect->host)) target += " (" + stream_->peer + ")";
+  std::string target = config::to_string(*tcp().connect);
+  if (!socket::is_literal_address(tcp().connect->host)) target += " (" + stream_->peer + ")";
   std::string recovered =
       failed_attempts_ > 0 ? " after " + std::to_string(failed_attempts_) + " failed attempts" : "";
   spdlog::info("{}: connected to {} from {}{}", name(), target,
@@ -98,7 +91,7 @@ void TcpClientEndpoint::on_connected(socket::Connector::Result result) {
 
 void TcpClientEndpoint::schedule_reconnect() {
   auto delay = backoff_;
-  backoff_ = std::min(backoff_ * 2, settings_.reconnect_max);
+  backoff_ = std::min(backoff_ * 2, tcp().reconnect_max);
   retry_at_ = std::chrono::steady_clock::now() + delay;
   retry_timer_ = context_.loop.run_after(delay, [this] { start_connect(); });
 }
@@ -115,7 +108,7 @@ void TcpClientEndpoint::disconnect(std::string_view why) {
   // The start of a run of failures: the attempts that follow it warn only once a minute.
   failing_since_ = failure_logged_ = std::chrono::steady_clock::now();
   spdlog::warn("{}: disconnected from {} ({}); retrying in {} ms", name(),
-               config::to_string(*settings_.connect), why, backoff_.count());
+               config::to_string(*tcp().connect), why, backoff_.count());
   schedule_reconnect();
 }
 
@@ -126,7 +119,7 @@ void TcpClientEndpoint::on_data(std::string_view bytes) {
       [&](DropReason reason, std::string_view detail) { drop(reason, detail); });
   if (!usable) return disconnect("stream framing lost");
   stream.idle.update(stream.framer.has_partial_frame(), [this] {
-    disconnect("partial frame idle for " + std::to_string(settings_.idle_timeout.count()) + " ms");
+    disconnect("partial frame idle for " + std::to_string(tcp().idle_timeout.count()) + " ms");
   });
 }
 
@@ -135,7 +128,7 @@ void TcpClientEndpoint::send(std::string_view packet) {
     return drop(DropReason::disconnected,
                 connector_.in_progress() ? "still connecting" : "waiting to reconnect");
   }
-  StreamFramer::encode(settings_.framing, packet, frame_buffer_);
+  StreamFramer::encode(tcp().framing, packet, frame_buffer_);
   auto error = stream_->connection->send(frame_buffer_);
   if (!error) {
     ++counters_.sent;
@@ -148,7 +141,7 @@ void TcpClientEndpoint::send(std::string_view packet) {
 
 EndpointState TcpClientEndpoint::state() const {
   EndpointState state;
-  std::string target = "tcp " + config::to_string(*settings_.connect);
+  std::string target = "tcp " + config::to_string(*tcp().connect);
   if (stream_) {
     state.summary = "connected to " + target;
     state.peers.push_back(stream_->peer);

@@ -74,18 +74,19 @@ class IdleGuard {
   std::function<void()> on_expired_;
 };
 
-// A stream speaks one framing from its first byte: changing framing or max_frame means new
-// connections, so a reload reopens the endpoint rather than updating it in place.
-bool same_stream_settings(const config::Endpoint& current, const config::Endpoint& next);
+// A stream speaks one framing from its first byte: changing framing or max_frame (or where a
+// client connects) means new connections, so a reload reopens the endpoint rather than
+// updating it in place.
+bool same_stream_settings(const config::TcpSettings& current, const config::TcpSettings& next);
 
 // How a TCP endpoint's connections read and queue. One 64 KiB read per connection per loop
 // round: a connection with more pending is served again next round, after every other
 // descriptor had its turn, so deframing a flood never holds routing up for long.
-socket::ConnectionLimits stream_limits(const config::Endpoint& settings);
+socket::ConnectionLimits stream_limits(const config::TcpSettings& settings);
 
 // One TCP stream of either endpoint kind: the connection, its deframer and its idle guard.
 struct TcpStream {
-  TcpStream(std::unique_ptr<socket::Connection> connection_, const config::Endpoint& settings,
+  TcpStream(std::unique_ptr<socket::Connection> connection_, const config::TcpSettings& settings,
             socket::EventLoop& loop)
       : connection(std::move(connection_)),
         framer(settings.framing, settings.max_frame),
@@ -111,6 +112,7 @@ class TcpServerEndpoint final : public Endpoint {
   std::size_t client_count() const { return clients_.size(); }
 
  private:
+  const config::TcpSettings& tcp() const { return *settings_.tcp(); }
   void on_accept(std::unique_ptr<socket::Connection> connection);
   void on_data(socket::ConnectionId id, std::string_view bytes);
   void close_client(socket::ConnectionId id, std::string_view why);
@@ -134,6 +136,7 @@ class TcpClientEndpoint final : public Endpoint {
   bool connected() const { return stream_ != nullptr; }
 
  private:
+  const config::TcpSettings& tcp() const { return *settings_.tcp(); }
   void start_connect();
   void on_connected(socket::Connector::Result result);
   void on_data(std::string_view bytes);

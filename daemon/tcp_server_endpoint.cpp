@@ -18,39 +18,39 @@ std::string TcpServerEndpoint::open() {
   handlers.on_error = [this](const std::string& message) {
     spdlog::warn("{}: {}", name(), message);
   };
-  auto result = socket::Listener::open(context_.loop, settings_.listen->host,
-                                       settings_.listen->port, stream_limits(settings_), handlers);
+  auto result = socket::Listener::open(context_.loop, tcp().listen->host, tcp().listen->port,
+                                       stream_limits(tcp()), handlers);
   if (!result.listener) {
     return result.message;
   }
   listener_ = std::move(result.listener);
-  spdlog::info("{}: listening on tcp {} ({} framing)", name(), config::to_string(*settings_.listen),
-               config::to_string(settings_.framing));
+  spdlog::info("{}: listening on tcp {} ({} framing)", name(), config::to_string(*tcp().listen),
+               config::to_string(tcp().framing));
   return {};
 }
 
 bool TcpServerEndpoint::can_update_to(const config::Endpoint& next) const {
-  return Endpoint::can_update_to(next) && same_stream_settings(settings_, next);
+  return Endpoint::can_update_to(next) && same_stream_settings(tcp(), *next.tcp());
 }
 
 void TcpServerEndpoint::update_settings(const config::Endpoint& next) {
   Endpoint::update_settings(next);
-  listener_->set_limits(stream_limits(settings_));
+  listener_->set_limits(stream_limits(tcp()));
   std::vector<socket::ConnectionId> refused;
   for (auto& [id, client] : clients_) {
-    client->connection->set_queue_limit(settings_.queue_limit);
-    client->idle.set_timeout(settings_.idle_timeout);
-    if (!allowed_source(settings_.allow, client->connection->peer())) refused.push_back(id);
+    client->connection->set_queue_limit(tcp().queue_limit);
+    client->idle.set_timeout(tcp().idle_timeout);
+    if (!allowed_source(tcp().allow, client->connection->peer())) refused.push_back(id);
   }
   for (auto id : refused) close_client(id, "no longer in allow");
 }
 
 void TcpServerEndpoint::on_accept(std::unique_ptr<socket::Connection> connection) {
   const std::string peer = connection->peer_text();
-  if (!allowed_source(settings_.allow, connection->peer())) {
+  if (!allowed_source(tcp().allow, connection->peer())) {
     return refuse_client(DropReason::acl, peer, "not in allow");
   }
-  if (clients_.size() >= settings_.max_clients) {
+  if (clients_.size() >= tcp().max_clients) {
     return refuse_client(DropReason::max_clients, peer,
                          "already " + std::to_string(clients_.size()) + " connected");
   }
@@ -63,8 +63,7 @@ void TcpServerEndpoint::on_accept(std::unique_ptr<socket::Connection> connection
     close_client(id, error == socket::Errc::peer_closed ? "" : error.message());
   };
   connection->set_handlers(std::move(handlers));
-  clients_.emplace(id,
-                   std::make_unique<TcpStream>(std::move(connection), settings_, context_.loop));
+  clients_.emplace(id, std::make_unique<TcpStream>(std::move(connection), tcp(), context_.loop));
   spdlog::info("{}: client {} connected", name(), peer);
 }
 
@@ -98,14 +97,14 @@ void TcpServerEndpoint::on_data(socket::ConnectionId id, std::string_view bytes)
   // round), so the client is still here.
   if (!usable) return close_client(id, "stream framing lost");
   client.idle.update(client.framer.has_partial_frame(), [this, id] {
-    close_client(
-        id, "partial frame idle for " + std::to_string(settings_.idle_timeout.count()) + " ms");
+    close_client(id,
+                 "partial frame idle for " + std::to_string(tcp().idle_timeout.count()) + " ms");
   });
 }
 
 void TcpServerEndpoint::send(std::string_view packet) {
   if (clients_.empty()) return;
-  StreamFramer::encode(settings_.framing, packet, frame_buffer_);
+  StreamFramer::encode(tcp().framing, packet, frame_buffer_);
   for (auto& [id, client] : clients_) {
     auto error = client->connection->send(frame_buffer_);
     if (!error) {
@@ -120,7 +119,7 @@ void TcpServerEndpoint::send(std::string_view packet) {
 
 EndpointState TcpServerEndpoint::state() const {
   EndpointState state;
-  state.summary = "listening on tcp " + config::to_string(*settings_.listen) + ", " +
+  state.summary = "listening on tcp " + config::to_string(*tcp().listen) + ", " +
                   std::to_string(clients_.size()) + " client(s)";
   for (const auto& [id, client] : clients_) state.peers.push_back(client->peer);
   return state;

@@ -29,7 +29,8 @@ class MessageTransformer {
   // The encoded outgoing message (a view into the message itself when the route changes
   // nothing, else into this transformer's buffer, valid until the next call), or nullopt
   // with why_not set when the route cannot apply to this message (a missing argument, a
-  // capture that is not a number, a non-numeric argument to scale).
+  // capture or string that is not a number or does not fit its type, a non-numeric argument
+  // to scale, a rewritten address that OSC forbids such as "/track//volume").
   std::optional<std::string_view> apply(const config::Route& route, const osc::Message& message,
                                         const osc::Captures& captures, std::string& why_not);
 

@@ -27,9 +27,7 @@ bool is_v4_mapped(const sockaddr_storage& address) {
 // Literal addresses resolve at once without the system resolver, so they are settled in
 // open(): a bad one refuses the start, and nothing routed in the first round is lost.
 bool is_literal(const std::string& host) {
-  in6_addr scratch;
-  return ::inet_pton(AF_INET, host.c_str(), &scratch) == 1 ||
-         ::inet_pton(AF_INET6, host.c_str(), &scratch) == 1;
+  return socket::is_literal_address(host);  // "fe80::1%eth0" too, which inet_pton refuses
 }
 
 std::size_t family_slot(int family) {
@@ -65,16 +63,16 @@ std::uint16_t UdpEndpoint::listen_port() const {
 }
 
 std::string UdpEndpoint::open() {
-  if (settings_.listen) {
-    auto [server, error] = socket::create_server(settings_.listen->host, settings_.listen->port,
+  if (udp().listen) {
+    auto [server, error] = socket::create_server(udp().listen->host, udp().listen->port,
                                                  socket::Protocol::udp, context_.loop);
-    if (!server) return "cannot listen on " + config::to_string(*settings_.listen) + ": " + error;
+    if (!server) return "cannot listen on " + config::to_string(*udp().listen) + ": " + error;
     server_ = std::move(server);
   }
   // Literal destinations are checked now, so that one the socket cannot reach refuses the
   // start (or the reload) instead of failing every send.
   destinations_.clear();
-  for (const auto& where : settings_.send) destinations_.push_back(make_destination(where));
+  for (const auto& where : udp().send) destinations_.push_back(make_destination(where));
   for (auto& destination : destinations_) {
     if (!is_literal(destination.where.host)) continue;
     int family = server_ ? socket::address_family(*server_) : AF_UNSPEC;
@@ -96,7 +94,7 @@ std::string UdpEndpoint::open() {
       on_datagram(peer, datagram);
     };
     server_->run(std::move(table));
-    spdlog::info("{}: listening on udp {}", name(), config::to_string(*settings_.listen));
+    spdlog::info("{}: listening on udp {}", name(), config::to_string(*udp().listen));
   }
   start_destinations();
   return {};
@@ -193,14 +191,14 @@ void UdpEndpoint::resolve(std::size_t index) {
 }
 
 void UdpEndpoint::update_settings(const config::Endpoint& next) {
-  bool destinations_changed = next.send != settings_.send;
+  bool destinations_changed = next.udp()->send != udp().send;
   Endpoint::update_settings(next);
-  if (!settings_.reply) reply_peers_.clear();
+  if (!udp().reply) reply_peers_.clear();
   if (!destinations_changed) return;
   flush_batch();
   stop_destinations();
   std::vector<Destination> kept;
-  for (const auto& where : settings_.send) {
+  for (const auto& where : udp().send) {
     auto same = std::find_if(destinations_.begin(), destinations_.end(),
                              [&](const Destination& old) { return old.where == where; });
     kept.push_back(same != destinations_.end() && same->via != nullptr ? *same
@@ -212,7 +210,7 @@ void UdpEndpoint::update_settings(const config::Endpoint& next) {
 
 EndpointState UdpEndpoint::state() const {
   EndpointState state;
-  if (settings_.listen) state.summary = "listening on udp " + config::to_string(*settings_.listen);
+  if (udp().listen) state.summary = "listening on udp " + config::to_string(*udp().listen);
   for (const auto& destination : destinations_) {
     if (!state.summary.empty()) state.summary += "; ";
     state.summary += "sending to " + config::to_string(destination.where);
@@ -226,14 +224,14 @@ EndpointState UdpEndpoint::state() const {
 
 void UdpEndpoint::on_datagram(socket::SocketClient& peer, std::string_view datagram) {
   const sockaddr_storage& source = peer.peer_sockaddr();
-  if (!allowed_source(settings_.allow, source)) {
+  if (!allowed_source(udp().allow, source)) {
     return drop(DropReason::acl, "source " + socket::format_address(source));
   }
-  if (datagram.size() > settings_.max_frame) {
+  if (datagram.size() > udp().max_frame) {
     return drop(DropReason::too_large,
                 std::to_string(datagram.size()) + " bytes from " + socket::format_address(source));
   }
-  if (settings_.reply) remember_peer(source);
+  if (udp().reply) remember_peer(source);
   deliver(datagram);
 }
 
@@ -315,14 +313,13 @@ void UdpEndpoint::send(std::string_view packet) {
     }
     send_to(*destination.via, destination.address, packet);
   }
-  if (!settings_.reply || !server_) return;
+  if (!udp().reply || !server_) return;
   auto now = Clock::now();
   for (auto peer = reply_peers_.begin(); peer != reply_peers_.end();) {
-    if (now - peer->second.last_heard > settings_.reply_window) {
-      spdlog::info(
-          "{}: peer {} silent for {} s, no longer replied to", name(),
-          socket::format_address(peer->second.address),
-          std::chrono::duration_cast<std::chrono::seconds>(settings_.reply_window).count());
+    if (now - peer->second.last_heard > udp().reply_window) {
+      spdlog::info("{}: peer {} silent for {} s, no longer replied to", name(),
+                   socket::format_address(peer->second.address),
+                   std::chrono::duration_cast<std::chrono::seconds>(udp().reply_window).count());
       peer = reply_peers_.erase(peer);
       continue;
     }

@@ -34,6 +34,8 @@ class UdpEndpoint final : public Endpoint {
   std::uint16_t listen_port() const;
 
  private:
+  const config::UdpSettings& udp() const { return *settings_.udp(); }
+
   // A peer's address as a hashable key: family, port and address bytes.
   struct PeerKey {
     std::array<std::uint8_t, 20> bytes{};

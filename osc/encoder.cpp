@@ -20,6 +20,8 @@ void write_padded_string(char* at, std::string_view text) {
   std::memset(at + text.size(), 0, padded - text.size());
 }
 
+// What the encoder itself needs: a received address with an empty level is still encoded as
+// it came (address_problem() below is the stricter check for addresses a program composes).
 const char* check_address(std::string_view address) {
   if (address.empty() || address.front() != '/') return "address must start with '/'";
   if (address.find('\0') != std::string_view::npos) return "address contains NUL";
@@ -27,6 +29,13 @@ const char* check_address(std::string_view address) {
 }
 
 }  // namespace
+
+std::string_view address_problem(std::string_view address) {
+  if (const char* problem = check_address(address)) return problem;
+  if (address.find("//") != std::string_view::npos) return "address has an empty level ('//')";
+  if (address.back() == '/') return "address ends with '/' (an empty level)";
+  return {};
+}
 
 MessageBuilder::MessageBuilder(std::span<char> out, std::string_view address) : out_(out) {
   if (const char* problem = check_address(address)) {

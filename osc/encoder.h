@@ -110,6 +110,12 @@ class BundleBuilder {
 Result<std::size_t> rewrite_address(const Message& message, std::string_view new_address,
                                     std::span<char> out);
 
+// Why `address` is not a valid OSC address, or empty when it is one: it must start with '/',
+// contain no NUL, and have no empty level ("/a//b", "/a/", "/"), since OSC 1.0 makes an address
+// a '/'-separated list of named parts. The builders above check only the first two, so that a
+// received address passes through as it came; check composed addresses with this.
+std::string_view address_problem(std::string_view address);
+
 // Bytes an OSC string (or address) of `length` characters occupies: NUL and padding included.
 constexpr std::size_t padded_string_size(std::size_t length) {
   return (length + 4) & ~std::size_t{3};

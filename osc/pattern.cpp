@@ -100,7 +100,9 @@ class Compiler {
   }
 
   // Every wildcard costs a capture slot; returns kNoCapture (and records an error) when full.
-  std::uint8_t take_capture(std::size_t offset, std::size_t prefix_length) {
+  // can_be_empty: the wildcard may match no text at all.
+  std::uint8_t take_capture(std::size_t offset, std::size_t prefix_length,
+                            bool can_be_empty = false) {
     if (!saw_wildcard_) {
       saw_wildcard_ = true;
       program_.literal_prefix_length = prefix_length;
@@ -110,6 +112,7 @@ class Compiler {
                                " wildcards (each one records a capture)");
       return detail::kNoCapture;
     }
+    if (can_be_empty) program_.empty_captures |= std::uint32_t{1} << program_.capture_count;
     return static_cast<std::uint8_t>(program_.capture_count++);
   }
 
@@ -118,7 +121,7 @@ class Compiler {
     level.kind = LevelKind::any_levels;
     level.text_begin = static_cast<std::uint32_t>(offset);
     // The first '/' of `//` is in every matching address, so it belongs to the prefix.
-    level.capture = take_capture(offset, offset + 1);
+    level.capture = take_capture(offset, offset + 1, true);  // "" when it skips no level
     program_.levels.push_back(level);
     return error_.empty();
   }
@@ -148,7 +151,7 @@ class Compiler {
             record_error(i, "'**' is not OSC syntax (use '//' to match any number of levels)");
             break;
           }
-          start_chunk(take_capture(i, i));
+          start_chunk(take_capture(i, i, true));
           ++i;
           break;
         case '?':
@@ -295,7 +298,7 @@ class Compiler {
       record_error(open, "empty '{}'");
       return i;
     }
-    alternatives.capture = take_capture(open, open);
+    alternatives.capture = take_capture(open, open, alternatives.min_length == 0);
     append(alternatives);
     program_.chunks.back().has_alternatives = true;
     return i + 1;

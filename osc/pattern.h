@@ -40,6 +40,12 @@ class Pattern {
 
   // Number of wildcards, i.e. of captures a successful match records.
   std::size_t capture_count() const { return program_.capture_count; }
+  // Whether capture `index` (0-based, as in Captures::items) can be empty text in some match:
+  // true for `*`, for `//` (no level skipped) and for `{}` with an empty alternative; false for
+  // `?` and `[...]`, which always match one character, and for an index out of range.
+  bool capture_can_be_empty(std::size_t index) const {
+    return index < program_.capture_count && ((program_.empty_captures >> index) & 1U) != 0;
+  }
   // No wildcard at all: matching is string equality with text().
   bool is_literal() const { return program_.capture_count == 0; }
   // Every address this pattern matches starts with this (for indexing routes). For `/a//b`

@@ -19,6 +19,7 @@ inline constexpr std::size_t kMaxProgramSpan = 1024;
 inline constexpr std::uint8_t kNoCapture = 0xff;
 // Every wildcard takes a capture slot, so no chunk holds more `{}` than this.
 inline constexpr std::size_t kMaxProgramCaptures = 16;
+static_assert(kMaxProgramCaptures <= 32, "Program::empty_captures has one bit per capture");
 
 // One unit inside an address level. `*` is not a unit: it separates a level's chunks.
 enum class Op : std::uint8_t {
@@ -106,6 +107,8 @@ struct Program {
   std::vector<CharClass> classes;
   std::vector<Alternative> alternatives;
   std::size_t capture_count = 0;
+  // Bit i set: capture i can be empty text (`*`, `//`, `{}` with an empty alternative).
+  std::uint32_t empty_captures = 0;
   std::size_t literal_prefix_length = 0;
   // Whole literal levels before the first and after the last level with a wildcard must equal
   // the address's first and last bytes, so they are compared with one memcmp each and only

@@ -1,9 +1,11 @@
 // Address formatting and name resolution with a deadline.
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <string.h>
 
+#include <cctype>
 #include <condition_variable>
 #include <cstring>
 #include <memory>
@@ -83,13 +85,25 @@ struct Lookup {
   ResolveResult result;
 };
 
+// "eth0" of "fe80::1%eth0"; empty without a scope.
+std::string scope_of(const std::string& host) {
+  const std::size_t percent = host.find('%');
+  return percent == std::string::npos ? std::string() : host.substr(percent + 1);
+}
+
 ResolveResult lookup(const std::string& host, const std::string& service, const addrinfo& hints) {
   ResolveResult result;
   addrinfo* list = nullptr;
   int status = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &list);
   if (status != 0) {
-    result.error = "cannot resolve '" + host +
-                   "': " + (status == EAI_SYSTEM ? system_message(errno) : ::gai_strerror(status));
+    result.error = "cannot resolve '" + host + "': ";
+    const std::string scope = scope_of(host);
+    if (!scope.empty() && !std::isdigit(static_cast<unsigned char>(scope.front())) &&
+        ::if_nametoindex(scope.c_str()) == 0) {
+      result.error += "no network interface named '" + scope + "' on this machine";
+    } else {
+      result.error += status == EAI_SYSTEM ? system_message(errno) : ::gai_strerror(status);
+    }
     return result;
   }
   for (addrinfo* entry = list; entry != nullptr; entry = entry->ai_next) {
@@ -122,8 +136,13 @@ addrinfo hints_for(Protocol protocol, bool passive) {
 bool is_literal_address(std::string_view host_text) {
   std::string host = unbracketed(host_text);
   in6_addr scratch;
-  return ::inet_pton(AF_INET, host.c_str(), &scratch) == 1 ||
-         ::inet_pton(AF_INET6, host.c_str(), &scratch) == 1;
+  if (::inet_pton(AF_INET, host.c_str(), &scratch) == 1) return true;
+  // A scoped IPv6 address ("fe80::1%eth0") is literal too: getaddrinfo with AI_NUMERICHOST
+  // reads the scope into sin6_scope_id (inet_pton refuses it), or fails when there is no such
+  // interface, which is an answer as final as a malformed literal.
+  const std::size_t percent = host.find('%');
+  if (percent != std::string::npos && percent + 1 < host.size()) host.resize(percent);
+  return ::inet_pton(AF_INET6, host.c_str(), &scratch) == 1;
 }
 
 ResolveResult resolve_here(std::string_view host_text, std::uint16_t port, Protocol protocol) {
@@ -230,6 +249,14 @@ std::string format_address(const sockaddr_storage& address) {
   wrapped.length = sockaddr_length(address);
   std::string host = address_text(wrapped);
   std::string port = std::to_string(address_port(wrapped));
+  const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&address);
+  if (address.ss_family == AF_INET6 && v6->sin6_scope_id != 0) {
+    char name[IF_NAMESIZE] = "";
+    host += "%";
+    host += ::if_indextoname(v6->sin6_scope_id, name) != nullptr
+                ? std::string(name)
+                : std::to_string(v6->sin6_scope_id);
+  }
   if (host.find(':') != std::string::npos) return "[" + host + "]:" + port;
   return host + ":" + port;
 }

@@ -87,6 +87,40 @@ sockaddr_storage ipv6_peer(const char* address) {
   return storage;
 }
 
+TEST(HostPort, AcceptsLinkLocalIpv6WithAScope) {
+  // The scope stays in host, as getaddrinfo reads it; an interface index works too.
+  EXPECT_EQ(parsed("[fe80::1%eth0]:9000"), (HostPort{"fe80::1%eth0", 9000}));
+  EXPECT_EQ(parsed("[fe80::a:b%enp0s31f6]:1"), (HostPort{"fe80::a:b%enp0s31f6", 1}));
+  EXPECT_EQ(parsed("[febf::1%wlan0.1]:1"), (HostPort{"febf::1%wlan0.1", 1}));
+  EXPECT_EQ(parsed("[fe80::1%2]:80"), (HostPort{"fe80::1%2", 80}));
+  EXPECT_EQ(to_string(HostPort{"fe80::1%eth0", 9000}), "[fe80::1%eth0]:9000");
+}
+
+TEST(HostPort, RejectsScopesThatCannotWork) {
+  EXPECT_EQ(error_of("[::1%lo]:80"),
+            "'::1%lo': only link-local addresses (fe80::/10) take a scope such as %eth0");
+  EXPECT_EQ(error_of("[2001:db8::1%eth0]:80"),
+            "'2001:db8::1%eth0': only link-local addresses (fe80::/10) take a scope such as %eth0");
+  EXPECT_EQ(error_of("[fec0::1%eth0]:80"),
+            "'fec0::1%eth0': only link-local addresses (fe80::/10) take a scope such as %eth0");
+  for (const char* text : {"[fe80::1%]:80", "[fe80::1%a/b]:80", "[fe80::1%sixteen-bytes-xx]:80",
+                           "[fe80::1%..]:80", "[fe80::1%e%f]:80"}) {
+    const std::string host = std::string(text).substr(1, std::string(text).find(']') - 1);
+    EXPECT_EQ(error_of(text), "'" + host +
+                                  "': expected a network interface name or index after '%', "
+                                  "such as [fe80::1%eth0]:9000");
+  }
+  EXPECT_EQ(error_of("[fe80::1%eth 0]:80"), "address '[fe80::1%eth 0]:80' contains a space");
+  EXPECT_EQ(error_of("[fe80::x%eth0]:80"), "'fe80::x' is not an IPv6 address");
+  EXPECT_EQ(error_of("fe80::1%eth0:9000"), "IPv6 addresses need brackets: [fe80::1%eth0]:9000");
+}
+
+TEST(HostPort, EscapesControlBytesInErrors) {
+  // The command line uses these messages directly; a terminal must not act on the text.
+  EXPECT_EQ(error_of("1.2.3.4:\x1b[2J"), "port '\\x1b[2J' is not a number");
+  EXPECT_EQ(error_of("host\x9b:1"), "'host\\x9b' is not a valid host name or address");
+}
+
 TEST(Cidr, ParsesFamilyAddressAndPrefix) {
   const Cidr lan = cidr_of("192.168.1.0/24");
   EXPECT_EQ(lan.family, AddressFamily::ipv4);
@@ -159,6 +193,13 @@ TEST(Cidr, ContainsRawBytes) {
   sockaddr_storage unix_peer{};
   unix_peer.ss_family = AF_UNIX;
   EXPECT_FALSE(cidr_of("0.0.0.0/0").contains(unix_peer));
+}
+
+TEST(ListenOverlap, ScopedAddressesOverlapOnlyOnTheSameInterface) {
+  EXPECT_TRUE(listen_addresses_overlap({"fe80::1%eth0", 80}, {"fe80:0::1%eth0", 80}));
+  EXPECT_FALSE(listen_addresses_overlap({"fe80::1%eth0", 80}, {"fe80::1%eth1", 80}));
+  EXPECT_FALSE(listen_addresses_overlap({"fe80::1%eth0", 80}, {"fe80::2%eth0", 80}));
+  EXPECT_TRUE(listen_addresses_overlap({"fe80::1%eth0", 80}, {"::", 80}));
 }
 
 TEST(ListenOverlap, SamePortWithSameOrWildcardHost) {

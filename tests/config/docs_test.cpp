@@ -44,6 +44,7 @@ std::string block_after(const std::string& docs, std::string_view marker) {
 TEST(Docs, CompleteYamlExamplesLoadAndOneIsTheBuiltInDefault) {
   const std::string docs = read_docs();
   const std::string error_example = block_after(docs, "<!-- error-example-input");
+  const std::string warning_example = block_after(docs, "<!-- warning-example-input");
   std::size_t complete = 0;
   bool default_shown = false;
   for (const std::string& yaml : blocks(docs, "yaml")) {
@@ -51,6 +52,9 @@ TEST(Docs, CompleteYamlExamplesLoadAndOneIsTheBuiltInDefault) {
     ++complete;
     const LoadResult result = load_string(yaml, "docs");
     for (const std::string& error : result.errors) ADD_FAILURE() << error << "\n" << yaml;
+    // An example to copy from should not teach what validate warns about.
+    if (yaml == warning_example) continue;
+    for (const std::string& warning : result.warnings) ADD_FAILURE() << warning << "\n" << yaml;
     default_shown = default_shown || (result.config && *result.config == default_config());
   }
   EXPECT_GE(complete, 2u);
@@ -70,6 +74,21 @@ TEST(Docs, ErrorExampleShowsTheLoadersOutput) {
   const LoadResult result = load_string(input, "studio.yaml");
   EXPECT_FALSE(result.config);
   EXPECT_EQ(result.errors, shown);
+}
+
+TEST(Docs, WarningExampleShowsTheLoadersOutput) {
+  const std::string docs = read_docs();
+  const std::string input = block_after(docs, "<!-- warning-example-input");
+  const std::string output = block_after(docs, "<!-- warning-example-output");
+  ASSERT_FALSE(input.empty());
+  std::vector<std::string> shown;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("$ ")) shown.push_back(line);
+  }
+  const LoadResult result = load_string(input, "studio.yaml");
+  EXPECT_TRUE(result.config);
+  EXPECT_EQ(result.warnings, shown);
 }
 
 }  // namespace

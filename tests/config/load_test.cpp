@@ -73,9 +73,7 @@ TEST(LoadDesignExample, Endpoints) {
   EXPECT_EQ(config.log_level, LogLevel::info);
   ASSERT_EQ(config.endpoints.size(), 5u);
 
-  Endpoint touchosc;
-  touchosc.name = "touchosc";
-  touchosc.protocol = Protocol::udp;
+  UdpSettings touchosc;
   touchosc.listen = HostPort{"0.0.0.0", 8000};
   touchosc.send = {HostPort{"192.168.1.50", 9000}};
   touchosc.reply = true;
@@ -84,33 +82,27 @@ TEST(LoadDesignExample, Endpoints) {
   lan.address = {192, 168, 1, 0};
   lan.prefix_length = 24;
   touchosc.allow = {lan};
-  EXPECT_EQ(config.endpoints[0], touchosc);
+  EXPECT_EQ(config.endpoints[0], (Endpoint{"touchosc", touchosc}));
 
-  Endpoint reaper;
-  reaper.name = "reaper";
+  UdpSettings reaper;
   reaper.listen = HostPort{"127.0.0.1", 8001};
   reaper.send = {HostPort{"127.0.0.1", 9001}};
-  EXPECT_EQ(config.endpoints[1], reaper);
+  EXPECT_EQ(config.endpoints[1], (Endpoint{"reaper", reaper}));
 
-  Endpoint ardour;
-  ardour.name = "ardour";
-  ardour.protocol = Protocol::tcp;
+  TcpSettings ardour;
   ardour.connect = HostPort{"127.0.0.1", 3819};
   ardour.framing = Framing::slip;
-  EXPECT_EQ(config.endpoints[2], ardour);
+  EXPECT_EQ(config.endpoints[2], (Endpoint{"ardour", ardour}));
 
-  Endpoint eos;
-  eos.name = "eos";
-  eos.protocol = Protocol::tcp;
+  TcpSettings eos;
   eos.listen = HostPort{"0.0.0.0", 3032};
   eos.framing = Framing::length;
-  EXPECT_EQ(config.endpoints[3], eos);
+  EXPECT_EQ(config.endpoints[3], (Endpoint{"eos", eos}));
 
-  Endpoint nano;
-  nano.name = "nano";
-  nano.protocol = Protocol::midi;
-  nano.midi_port = "nanoKONTROL2";
-  EXPECT_EQ(config.endpoints[4], nano);
+  EXPECT_EQ(config.endpoints[4], (Endpoint{"nano", MidiSettings{"nanoKONTROL2"}}));
+  EXPECT_EQ(config.endpoints[4].protocol(), Protocol::midi);
+  EXPECT_EQ(config.endpoints[2].protocol(), Protocol::tcp);
+  EXPECT_EQ(config.endpoints[0].protocol(), Protocol::udp);
 }
 
 TEST(LoadDesignExample, Routes) {
@@ -152,8 +144,8 @@ endpoints:
     send: [no-such-host.invalid:9000, other.invalid:9001]
 )");
   ASSERT_EQ(config.endpoints.size(), 2u);
-  EXPECT_EQ(config.endpoints[0].connect, (HostPort{"no-such-mixer.invalid", 3819}));
-  EXPECT_EQ(config.endpoints[1].send.size(), 2u);
+  EXPECT_EQ(config.endpoints[0].tcp()->connect, (HostPort{"no-such-mixer.invalid", 3819}));
+  EXPECT_EQ(config.endpoints[1].udp()->send.size(), 2u);
 }
 
 TEST(LoadDefaults, OmittedKeysTakeDesignDefaults) {
@@ -174,17 +166,23 @@ routes:
   EXPECT_EQ(config.log_level, LogLevel::info);
   for (const Endpoint& endpoint : config.endpoints) {
     SCOPED_TRACE(endpoint.name);
-    EXPECT_EQ(endpoint.max_frame, 65536u);
-    EXPECT_EQ(endpoint.max_bundle_depth, 8);
-    EXPECT_EQ(endpoint.max_clients, 64u);
-    EXPECT_EQ(endpoint.queue_limit, 1024u * 1024u);
-    EXPECT_EQ(endpoint.idle_timeout, 30s);
-    EXPECT_EQ(endpoint.reconnect_min, 100ms);
-    EXPECT_EQ(endpoint.reconnect_max, 10s);
-    EXPECT_EQ(endpoint.reply_window, 60s);
-    EXPECT_EQ(endpoint.framing, Framing::slip);
-    EXPECT_FALSE(endpoint.reply);
-    EXPECT_TRUE(endpoint.allow.empty());
+    ASSERT_TRUE(endpoint.network());
+    EXPECT_EQ(endpoint.network()->max_frame, 65536u);
+    EXPECT_EQ(endpoint.max_frame(), 65536u);
+    EXPECT_EQ(endpoint.network()->max_bundle_depth, 8);
+    EXPECT_TRUE(endpoint.network()->allow.empty());
+    if (const TcpSettings* tcp = endpoint.tcp()) {
+      EXPECT_EQ(tcp->max_clients, 64u);
+      EXPECT_EQ(tcp->queue_limit, 1024u * 1024u);
+      EXPECT_EQ(tcp->idle_timeout, 30s);
+      EXPECT_EQ(tcp->reconnect_min, 100ms);
+      EXPECT_EQ(tcp->reconnect_max, 10s);
+      EXPECT_EQ(tcp->framing, Framing::slip);
+    } else {
+      ASSERT_TRUE(endpoint.udp());
+      EXPECT_EQ(endpoint.udp()->reply_window, 60s);
+      EXPECT_FALSE(endpoint.udp()->reply);
+    }
   }
   ASSERT_EQ(config.routes.size(), 1u);
   const Route& route = config.routes[0];
@@ -231,17 +229,20 @@ endpoints:
 )");
   EXPECT_EQ(config.log_level, LogLevel::debug);
   ASSERT_EQ(config.endpoints.size(), 3u);
-  const Endpoint& mixer = config.endpoints[0];
+  ASSERT_TRUE(config.endpoints[0].udp());
+  const UdpSettings& mixer = *config.endpoints[0].udp();
   EXPECT_EQ(mixer.reply_window, 120s);
   EXPECT_EQ(mixer.max_frame, 1500u);
   EXPECT_EQ(mixer.max_bundle_depth, 3);
-  const Endpoint& server = config.endpoints[1];
+  ASSERT_TRUE(config.endpoints[1].tcp());
+  const TcpSettings& server = *config.endpoints[1].tcp();
   EXPECT_EQ(server.listen, (HostPort{"::", 3032}));
   EXPECT_EQ(server.max_clients, 4u);
   EXPECT_EQ(server.max_frame, 16u * 1024 * 1024);
   EXPECT_EQ(server.queue_limit, 32u * 1024 * 1024);
   EXPECT_EQ(server.idle_timeout, 1h);
-  const Endpoint& client = config.endpoints[2];
+  ASSERT_TRUE(config.endpoints[2].tcp());
+  const TcpSettings& client = *config.endpoints[2].tcp();
   EXPECT_EQ(client.connect, (HostPort{"::1", 3819}));
   EXPECT_EQ(client.framing, Framing::length);
   EXPECT_EQ(client.reconnect_min, 250ms);
@@ -277,12 +278,13 @@ TEST(DefaultConfig, ForwardsUdp9000To9001) {
   const Config config = default_config();
   ASSERT_EQ(config.endpoints.size(), 2u);
   EXPECT_EQ(config.endpoints[0].name, "input");
-  EXPECT_EQ(config.endpoints[0].protocol, Protocol::udp);
-  EXPECT_EQ(config.endpoints[0].listen, (HostPort{"127.0.0.1", 9000}));
-  EXPECT_TRUE(config.endpoints[0].send.empty());
+  ASSERT_TRUE(config.endpoints[0].udp());
+  EXPECT_EQ(config.endpoints[0].udp()->listen, (HostPort{"127.0.0.1", 9000}));
+  EXPECT_TRUE(config.endpoints[0].udp()->send.empty());
   EXPECT_EQ(config.endpoints[1].name, "output");
-  EXPECT_FALSE(config.endpoints[1].listen);
-  EXPECT_EQ(config.endpoints[1].send, std::vector<HostPort>{(HostPort{"127.0.0.1", 9001})});
+  ASSERT_TRUE(config.endpoints[1].udp());
+  EXPECT_FALSE(config.endpoints[1].udp()->listen);
+  EXPECT_EQ(config.endpoints[1].udp()->send, std::vector<HostPort>{(HostPort{"127.0.0.1", 9001})});
   ASSERT_EQ(config.routes.size(), 1u);
   EXPECT_EQ(config.routes[0].from, std::vector<std::string>{"input"});
   EXPECT_EQ(config.routes[0].to, std::vector<std::string>{"output"});
@@ -313,8 +315,7 @@ TEST(Summary, CountsEndpointsByProtocolAndRoutes) {
   EXPECT_EQ(summary(load_ok(kDesignExample)), "5 endpoints (2 udp, 2 tcp, 1 midi), 2 routes");
   EXPECT_EQ(summary(default_config()), "2 endpoints (2 udp), 1 route");
   Config one;
-  one.endpoints.push_back(Endpoint{});
-  one.endpoints.back().protocol = Protocol::tcp;
+  one.endpoints.push_back(Endpoint{"server", TcpSettings{}});
   EXPECT_EQ(summary(one), "1 endpoint (1 tcp), 0 routes");
   EXPECT_EQ(summary(Config{}), "0 endpoints, 0 routes");
 }

@@ -185,6 +185,80 @@ TEST(AddressTemplates, DoubleSlashCaptureCounts) {
             (std::vector<TemplatePart>{text("/v"), capture(1), text("/volume")}));
 }
 
+// The warnings of a file that loads: kTwoEndpoints, then routes from line 10 on.
+std::vector<std::string> warnings_of(std::string_view routes) {
+  const LoadResult result =
+      load_string(std::string(testing::kTwoEndpoints) + std::string(routes), "t.yaml");
+  EXPECT_TRUE(result.config) << testing::joined(result.errors);
+  return result.warnings;
+}
+
+std::vector<std::string> address_warnings(std::string_view match, std::string_view address) {
+  return warnings_of("  - to: daw\n    match: " + std::string(match) +
+                     "\n    address: " + std::string(address) + "\n");
+}
+
+using Lines = std::vector<std::string>;
+
+// Issue 8, item 7: /1/fader* matches /1/fader, and /track/{1}/volume would be /track//volume.
+TEST(AddressTemplates, WarnWhenAnEmptyCaptureWouldLeaveAnEmptyLevel) {
+  EXPECT_EQ(address_warnings("/1/fader*", "/track/{1}/volume"),
+            Lines{"t.yaml:12:14: warning: address: {1} can be empty (match '/1/fader*'), and "
+                  "then '/track/{1}/volume' becomes '/track//volume', an address with an empty "
+                  "level, which OSC does not allow; such messages are not routed (counted as "
+                  "not_applicable)"});
+  // At the end, after '/': /track/ ends with an empty level.
+  EXPECT_EQ(address_warnings("/1/fader*", "/track/{1}").size(), 1u);
+  // `//` may skip nothing; its capture brings its own '/', so only "/v/{1}" is wrong.
+  EXPECT_EQ(address_warnings("//volume", "/v/{1}/volume").size(), 1u);
+  EXPECT_EQ(address_warnings("/{a,b}/{,s}", "/x/{2}").size(), 1u);
+  // Adjacent captures leave an empty level only if all of them can be empty.
+  const Lines both = address_warnings("/*/*", "/{1}{2}/x");
+  ASSERT_EQ(both.size(), 1u);
+  EXPECT_NE(both.front().find("{1}{2} can all be empty"), std::string::npos) << both.front();
+  EXPECT_EQ(address_warnings("/*/*", "/{1}/{2}").size(), 2u);
+}
+
+TEST(AddressTemplates, NoWarningWhenEveryCaptureKeepsItsLevelNonEmpty) {
+  EXPECT_EQ(address_warnings("/1/fader?", "/track/{1}/volume"), Lines{});  // ? is one character
+  EXPECT_EQ(address_warnings("/1/fader[0-9]", "/track/{1}/volume"), Lines{});
+  EXPECT_EQ(address_warnings("/1/fader{1,2}", "/track/{1}/volume"), Lines{});
+  EXPECT_EQ(address_warnings("/1/fader*", "/track/n{1}/volume"), Lines{});  // text in the level
+  EXPECT_EQ(address_warnings("/1/fader*", "/track/{1}n"), Lines{});
+  EXPECT_EQ(address_warnings("//volume", "/v{1}/volume"), Lines{});
+  EXPECT_EQ(address_warnings("/*/?", "/{1}{2}/x"), Lines{});  // {2} is never empty
+  EXPECT_EQ(address_warnings("/*/*", "/x"), Lines{});         // captures not used
+}
+
+std::vector<std::string> scale_warnings(std::string_view arg) {
+  return warnings_of("  - to: daw\n    args: [ " + std::string(arg) + " ]\n");
+}
+
+// Issue 8, item 15: integer bounds make an `i`, and [0, 127, 1, 0] sends only 0 or 1.
+TEST(ArgTemplates, WarnWhenAnIntegerScaleCollapsesItsInputRange) {
+  EXPECT_EQ(scale_warnings("{ arg: 1, scale: [0, 127, 1, 0] }"),
+            Lines{"t.yaml:11:30: warning: args[1].scale: 128 input values onto 2 integers; write "
+                  "1.0 for a float, or in_lo as 0.0 if this is meant"});
+  EXPECT_EQ(scale_warnings("{ arg: 1, scale: [0, 127, 0, 1], type: i }"),
+            Lines{"t.yaml:11:30: warning: args[1].scale: 128 input values onto 2 integers; use "
+                  "type: f for a float, or in_lo as 0.0 if this is meant"});
+  EXPECT_EQ(scale_warnings("{ arg: 1, scale: [0, 127, -1, 1] }").size(), 1u);  // 3 integers
+  EXPECT_EQ(scale_warnings("{ arg: 1, scale: [0, 127, 0.0, 1.0], type: h }").size(), 1u);
+  EXPECT_EQ(scale_warnings("{ arg: 1, scale: [-8192, 8191, 0, 127] }").size(), 1u);
+  EXPECT_EQ(scale_warnings("{ arg: 1, scale: [10, 0, 5, 5] }").size(), 1u);  // one integer
+}
+
+TEST(ArgTemplates, NoWarningForFloatExpandingOrContinuousScales) {
+  EXPECT_EQ(scale_warnings("{ arg: 1, scale: [0, 127, 0, 1.0] }"), Lines{});  // a float
+  EXPECT_EQ(scale_warnings("{ arg: 1, scale: [0, 127, 0, 1], type: d }"), Lines{});
+  EXPECT_EQ(scale_warnings("{ arg: 1, scale: [0, 127, 0, 1], type: s }"), Lines{});
+  EXPECT_EQ(scale_warnings("{ arg: 1, scale: [0, 1, 0, 127] }"), Lines{});  // expanding
+  EXPECT_EQ(scale_warnings("{ arg: 1, scale: [0, 127, 127, 0] }"), Lines{});
+  EXPECT_EQ(scale_warnings("{ arg: 1, scale: [1, 128, 0, 127] }"), Lines{});
+  // An input written with a point is continuous: rounding it to a few integers is meant.
+  EXPECT_EQ(scale_warnings("{ arg: 1, scale: [0.0, 127.0, 0, 1] }"), Lines{});
+}
+
 TEST(Routes, FromAndToAcceptOneNameOrAList) {
   const Config config = testing::loaded(std::string(testing::kTwoEndpoints) +
                                         "  - { from: desk, to: daw }\n"

@@ -102,6 +102,21 @@ TEST_F(TransformTest, DoubleSlashInsideAPattern) {
   EXPECT_EQ(parsed_message(through(message("/deck/fader9"))).address(), "/out/f9");
 }
 
+// An empty capture must not produce an address OSC forbids (issue 8, item 7): /1/fader
+// would become /track//volume, which receivers reject or misroute.
+TEST_F(TransformTest, RewriteToAnAddressWithAnEmptyLevelDoesNotApply) {
+  load("- { from: a, match: '/1/fader*', to: b, address: '/track/{1}/volume' }\n");
+  expect_not_applicable(message("/1/fader", 0.5f));
+  EXPECT_EQ(parsed_message(through(message("/1/fader2", 0.5f))).address(), "/track/2/volume");
+}
+
+// The same when the arguments are rebuilt too, and for an empty last level.
+TEST_F(TransformTest, RewriteWithArgumentsToAnAddressEndingInSlashDoesNotApply) {
+  load("- { from: a, match: '/x/{,y}*', to: b, address: '/v/{1}{2}', args: [ $1 ] }\n");
+  expect_not_applicable(message("/x/", 1));
+  EXPECT_EQ(parsed_message(through(message("/x/y", 1))).address(), "/v/y");
+}
+
 TEST_F(TransformTest, DollarArgumentsReorderAndCopyBytesVerbatim) {
   load("- { from: a, to: b, args: [ $3, $1, { arg: 2 }, $1 ] }\n");
   const std::string in = message("/x", 7, "hello", 2.5);
@@ -188,17 +203,49 @@ TEST_F(TransformTest, LargeIntegerCapturesConvertExactly) {
   load(R"(- from: a
   match: /n/*
   to: b
-  args: [ { capture: 1, type: h }, { capture: 1, type: i }, { capture: 1, type: d } ]
+  args: [ { capture: 1, type: h }, { capture: 1, type: d } ]
 )");
   const auto out = arguments(parsed_message(through(message("/n/9007199254740993"))));
-  ASSERT_EQ(out.size(), 3u);
+  ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].as_int64(), 9007199254740993);
-  EXPECT_EQ(out[1].as_int32(), std::numeric_limits<std::int32_t>::max());
-  EXPECT_EQ(out[2].as_double(), 9007199254740992.0);
+  EXPECT_EQ(out[1].as_double(), 9007199254740992.0);
   const auto negative = arguments(parsed_message(through(message("/n/-5000000000"))));
-  ASSERT_EQ(negative.size(), 3u);
+  ASSERT_EQ(negative.size(), 2u);
   EXPECT_EQ(negative[0].as_int64(), -5000000000);
-  EXPECT_EQ(negative[1].as_int32(), std::numeric_limits<std::int32_t>::min());
+}
+
+// Text that does not fit its type does not convert, like text that is no number: saturating
+// would turn /ch/5000000000 into channel 2147483647 (issue 8, item 7).
+TEST_F(TransformTest, CaptureTooLargeForItsTypeMakesTheRouteNotApply) {
+  constexpr auto int32_max = std::numeric_limits<std::int32_t>::max();
+  constexpr auto int32_min = std::numeric_limits<std::int32_t>::min();
+  load("- { from: a, match: '/n/*', to: b, args: [ { capture: 1, type: i } ] }\n");
+  expect_not_applicable(message("/n/2147483648"));
+  expect_not_applicable(message("/n/-2147483649"));
+  expect_not_applicable(message("/n/9007199254740993"));
+  expect_not_applicable(message("/n/99999999999999999999"));  // beyond int64 too
+  expect_not_applicable(message("/n/3e9"));
+  expect_not_applicable(message("/n/2147483647.5"));  // rounds to 2147483648
+  expect_not_applicable(message("/n/inf"));
+  EXPECT_EQ(only_argument(through(message("/n/2147483647"))).as_int32(), int32_max);
+  EXPECT_EQ(only_argument(through(message("/n/-2147483648"))).as_int32(), int32_min);
+  EXPECT_EQ(only_argument(through(message("/n/2147483647.4"))).as_int32(), int32_max);
+}
+
+// The harness routes to the endpoints of its first load, so each route gets its own test.
+TEST_F(TransformTest, CaptureTooLargeForInt64MakesTheRouteNotApply) {
+  load("- { from: a, match: '/n/*', to: b, args: [ { capture: 1, type: h } ] }\n");
+  expect_not_applicable(message("/n/9223372036854775808"));
+  expect_not_applicable(message("/n/1e19"));
+  EXPECT_EQ(only_argument(through(message("/n/9223372036854775807"))).as_int64(),
+            std::numeric_limits<std::int64_t>::max());
+}
+
+TEST_F(TransformTest, CaptureTooLargeForFloat32MakesTheRouteNotApply) {
+  load("- { from: a, match: '/n/*', to: b, args: [ { capture: 1, type: f } ] }\n");
+  expect_not_applicable(message("/n/1e39"));
+  expect_not_applicable(message("/n/nan"));
+  EXPECT_EQ(only_argument(through(message("/n/1e38"))).as_float(), 1e38f);
 }
 
 TEST_F(TransformTest, CaptureThatIsNotANumberMakesTheRouteNotApply) {
@@ -428,9 +475,79 @@ TEST_F(TransformTest, MissingScaledArgumentMakesTheRouteNotApply) {
 
 TEST_F(TransformTest, NonNumericScaledArgumentMakesTheRouteNotApply) {
   load("- { from: a, to: b, args: [ { arg: 1, scale: [0, 1, 0, 10] } ] }\n");
-  expect_not_applicable(message("/x", "0.5"));
+  expect_not_applicable(message("/x", "half"));
+  expect_not_applicable(message("/x", "0.5x"));  // a number must be the whole text
+  expect_not_applicable(message("/x", ""));
   expect_not_applicable(message("/x", Blob{"1"}));
   expect_not_applicable(message("/x", Nil{}));
+}
+
+// A string argument converts to a number by the rules of captures (issue 8, item 2).
+TEST_F(TransformTest, StringArgumentsConvertLikeCaptures) {
+  load(R"(- from: a
+  to: b
+  args: [ { arg: 1, type: i }, { arg: 1, type: f }, { arg: 1, type: d }, { arg: 1, type: h },
+          { arg: 1, scale: [0, 100, 0, 1.0] }, { arg: 1, type: s } ]
+)");
+  const auto whole = arguments(parsed_message(through(message("/x", "42"))));
+  ASSERT_EQ(whole.size(), 6u);
+  EXPECT_EQ(whole[0].tag(), 'i');
+  EXPECT_EQ(whole[0].as_int32(), 42);
+  EXPECT_EQ(whole[1].as_float(), 42.0f);
+  EXPECT_EQ(whole[2].as_double(), 42.0);
+  EXPECT_EQ(whole[3].as_int64(), 42);
+  EXPECT_FLOAT_EQ(whole[4].as_float(), 0.42f);
+  EXPECT_EQ(whole[5].tag(), 's');
+  EXPECT_EQ(whole[5].as_string(), "42");
+  const auto fraction = arguments(parsed_message(through(message("/x", "-2.75"))));
+  ASSERT_EQ(fraction.size(), 6u);
+  EXPECT_EQ(fraction[0].as_int32(), -3);  // to nearest, as a capture
+  EXPECT_EQ(fraction[1].as_float(), -2.75f);
+  EXPECT_EQ(fraction[3].as_int64(), -3);
+}
+
+TEST_F(TransformTest, StringArgumentThatIsNotANumberOrDoesNotFitMakesTheRouteNotApply) {
+  load("- { from: a, to: b, args: [ { arg: 1, type: i } ] }\n");
+  for (const char* text : {"loud", "12abc", "", " 1", "0x10", "inf", "nan", "5000000000"}) {
+    SCOPED_TRACE(text);
+    expect_not_applicable(message("/x", text));
+  }
+  EXPECT_EQ(only_argument(through(message("/x", "12"))).as_int32(), 12);
+}
+
+// `type: s` accepts any argument (issue 8, item 2): a string stays itself, everything else
+// is written as text.
+TEST_F(TransformTest, AnythingConvertsToString) {
+  load("- { from: a, to: b, args: [ { arg: 1, type: s }, { arg: 2, type: s } ] }\n");
+  auto texts = [&](const std::string& packet) {
+    std::vector<std::string> out;
+    for (const auto& argument : arguments(parsed_message(through(packet)))) {
+      EXPECT_EQ(argument.tag(), 's');
+      out.emplace_back(argument.as_string());
+    }
+    return out;
+  };
+  using Texts = std::vector<std::string>;
+  EXPECT_EQ(texts(message("/x", "already text", "")), (Texts{"already text", ""}));
+  EXPECT_EQ(texts(message("/x", Nil{}, Blob{std::string_view("\x01\xff\x00", 3)})),
+            (Texts{"nil", "01ff00"}));
+  EXPECT_EQ(texts(message("/x", true, 0.5f)), (Texts{"1", "0.5"}));
+  std::vector<char> buffer(256);
+  osc::MessageBuilder builder(buffer, "/x");
+  builder.add_symbol("sym").add_char('c');
+  EXPECT_EQ(texts(std::string(buffer.data(), *builder.finish())), (Texts{"sym", "c"}));
+  osc::MessageBuilder more(buffer, "/x");
+  more.add_rgba(0x11AA22FF).add_midi({0, 0x90, 60, 127});
+  EXPECT_EQ(texts(std::string(buffer.data(), *more.finish())), (Texts{"#11aa22ff", "00 90 3c 7f"}));
+  osc::MessageBuilder times(buffer, "/x");
+  times.add_timetag(osc::TimeTag::immediately()).add_timetag(osc::TimeTag(0x0102030405060708));
+  EXPECT_EQ(texts(std::string(buffer.data(), *times.finish())),
+            (Texts{"immediately", "0x0102030405060708"}));
+  osc::MessageBuilder array(buffer, "/x");
+  array.add_infinitum().begin_array().add_int32(1).add_string("two").begin_array();
+  array.add_float(2.5f).add_nil().end_array().begin_array().end_array().end_array();
+  EXPECT_EQ(texts(std::string(buffer.data(), *array.finish())),
+            (Texts{"inf", "[1 two [2.5 nil] []]"}));
 }
 
 TEST_F(TransformTest, ARouteThatDoesNotApplyLeavesTheOthersAlone) {

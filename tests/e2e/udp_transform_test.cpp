@@ -139,5 +139,68 @@ TEST(UdpTransformTest, TemplatesScalingClampAndDropsThroughTheRealDaemon) {
       << daemon.log();
 }
 
+// Issue 8, items 2 and 7, through the real binary: a string argument converts to a number
+// (and stays itself as s); a rewrite that would send /track//volume does not apply and is
+// counted, and the daemon warned about it when it loaded the file.
+TEST(UdpTransformTest, StringsConvertAndARewriteWithAnEmptyLevelIsDroppedAndCounted) {
+  auto in_port = free_port();
+  LoPeer daw(free_port());
+  ASSERT_TRUE(daw.ok());
+  Daemon daemon(
+      "endpoints:\n"
+      "  surface: { protocol: udp, listen: " +
+      at(in_port) +
+      " }\n"
+      "  daw: { protocol: udp, send: " +
+      at(daw.port()) +
+      " }\n"
+      "routes:\n"
+      "  - name: faders\n"
+      "    match: /1/fader*\n"
+      "    to: daw\n"
+      "    address: /track/{1}/volume\n"
+      "  - name: levels\n"
+      "    match: /level\n"
+      "    to: daw\n"
+      "    args: [ { arg: 1, type: i }, { arg: 1, type: s }, "
+      "{ arg: 1, scale: [0, 100, 0, 1.0] } ]\n"
+      "  - name: end\n"
+      "    match: /end\n"
+      "    to: daw\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  EXPECT_NE(daemon.log().find("warning: address: {1} can be empty (match '/1/fader*')"),
+            std::string::npos)
+      << daemon.log();
+
+  lo_address to_daemon = lo_address_new("127.0.0.1", std::to_string(in_port).c_str());
+  ASSERT_NE(to_daemon, nullptr);
+  ASSERT_GE(lo_send(to_daemon, "/1/fader", "f", 0.5f), 0);  // would be /track//volume
+  ASSERT_GE(lo_send(to_daemon, "/1/fader3", "f", 0.5f), 0);
+  ASSERT_GE(lo_send(to_daemon, "/level", "s", "42"), 0);
+  ASSERT_GE(lo_send(to_daemon, "/level", "s", "loud"), 0);  // no number: not for levels
+  ASSERT_GE(lo_send(to_daemon, "/end", ""), 0);
+  lo_address_free(to_daemon);
+
+  const auto& got = daw.wait_for(3, 10000);
+  EXPECT_EQ(describe(got),
+            "/track/3/volume ,f f:0.5\n"
+            "/level ,isf i:42 s:42 f:0.42\n"
+            "/end ,\n")
+      << daemon.log();
+
+  ASSERT_TRUE(log_counters_now(daemon, "end")) << daemon.log();
+  const std::string log = daemon.log();
+  EXPECT_EQ(counters(log, "route", "faders"), "matched 2, sent 1, dropped 1") << log;
+  EXPECT_EQ(counters(log, "route", "levels"), "matched 2, sent 1, dropped 1") << log;
+  EXPECT_EQ(counters(log, "endpoint", "surface"),
+            "received 5, sent 0, dropped 2 (not_applicable 2)")
+      << log;
+  EXPECT_NE(log.find("surface: dropped a message (not_applicable): route 'faders' on /1/fader: "
+                     "rewritten address '/track//volume': address has an empty level ('//')"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
 }  // namespace
 }  // namespace oscbridge::e2e

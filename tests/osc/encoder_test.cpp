@@ -146,6 +146,23 @@ TEST(EncoderTest, LongArgumentListsGrowTheTagArea) {
   }
 }
 
+// The builders encode any address that starts with '/' (a received "/a//b" passes through);
+// address_problem() is the full OSC rule for addresses a program composes.
+TEST(EncoderTest, AddressProblemIsTheFullOscRule) {
+  EXPECT_EQ(address_problem("/track/3/volume"), "");
+  EXPECT_EQ(address_problem("/a"), "");
+  EXPECT_EQ(address_problem("track"), "address must start with '/'");
+  EXPECT_EQ(address_problem(""), "address must start with '/'");
+  EXPECT_EQ(address_problem(std::string_view("/a\0b", 4)), "address contains NUL");
+  EXPECT_EQ(address_problem("/track//volume"), "address has an empty level ('//')");
+  EXPECT_EQ(address_problem("//volume"), "address has an empty level ('//')");
+  EXPECT_EQ(address_problem("/track/"), "address ends with '/' (an empty level)");
+  EXPECT_EQ(address_problem("/"), "address ends with '/' (an empty level)");
+  std::vector<char> buffer(64);
+  MessageBuilder lenient(buffer, "/a//b");
+  EXPECT_TRUE(lenient.finish().ok());
+}
+
 TEST(EncoderTest, RejectsBadInputWithReasons) {
   std::vector<char> buffer(128);
   {

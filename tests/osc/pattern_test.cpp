@@ -242,6 +242,20 @@ TEST(PatternCaptures, SixteenWildcardsFitExactly) {
   EXPECT_EQ(texts->back(), "p");
 }
 
+// config/ warns about an address template where an empty capture would leave an empty level.
+TEST(PatternCaptures, KnowWhichCanBeEmpty) {
+  const Pattern pattern = compile_ok("/a*/?/[0-9]/{x,y}/{,s}//z/b*c*");
+  ASSERT_EQ(pattern.capture_count(), 8U);
+  const bool expected[] = {true, false, false, false, true, true, true, true};
+  for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(pattern.capture_can_be_empty(i), expected[i]) << i;
+  EXPECT_FALSE(pattern.capture_can_be_empty(8));  // out of range
+  EXPECT_TRUE(compile_ok("/*").capture_can_be_empty(0));
+  EXPECT_FALSE(compile_ok("/literal").capture_can_be_empty(0));
+  // What the flags promise, on real matches: every empty-capable wildcard matched "" here.
+  EXPECT_EQ(captures_of("/a*/?/[0-9]/{x,y}/{,s}//z/b*c*", "/a/q/1/x//z/bc"),
+            (Texts{"", "q", "1", "x", "", "", "", ""}));
+}
+
 TEST(PatternPrefix, IsTheLongestWildcardFreeStart) {
   EXPECT_EQ(compile_ok("/a/b*").literal_prefix(), "/a/b");
   EXPECT_EQ(compile_ok("/a/b/*").literal_prefix(), "/a/b/");
