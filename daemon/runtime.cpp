@@ -47,10 +47,14 @@ std::optional<config::Config> Runtime::load(std::vector<std::string>& errors) {
   errors = result.errors;
   for (const auto& error : result.errors) spdlog::error("{}", error);
   if (!result.config) return std::nullopt;
-  for (const auto& warning : result.warnings) spdlog::warn("{}", warning);
+  // The warnings and the "loaded" line are said at the level the file asks for, whatever the
+  // running one: `off` means not even these.
+  const auto level = result.config->log_level;
+  if (level_shows(level, config::LogLevel::warn)) {
+    for (const auto& warning : result.warnings) log_always(warning, config::LogLevel::warn);
+  }
   config_file_ = *path;
-  // Said at the level the file asks for, whatever the running one: `off` means not even this.
-  if (logs_info(result.config->log_level)) {
+  if (level_shows(level, config::LogLevel::info)) {
     log_always("loaded " + *path + ": " + config::summary(*result.config));
   }
   return result.config;

@@ -96,13 +96,13 @@ void set_log_level(config::LogLevel level) {
   spdlog::set_level(to_spdlog(level));
 }
 
-bool logs_info(config::LogLevel configured) {
-  return to_spdlog(configured) <= spdlog::level::info;
+bool level_shows(config::LogLevel configured, config::LogLevel line) {
+  return configured != config::LogLevel::off && to_spdlog(configured) <= to_spdlog(line);
 }
 
-void log_always(std::string_view line) {
+void log_always(std::string_view line, config::LogLevel level) {
   auto logger = spdlog::default_logger();
-  spdlog::details::log_msg message(logger->name(), spdlog::level::info,
+  spdlog::details::log_msg message(logger->name(), to_spdlog(level),
                                    spdlog::string_view_t(line.data(), line.size()));
   for (const auto& sink : logger->sinks()) {
     sink->log(message);

@@ -38,7 +38,8 @@ std::optional<long> line_time_ms(const std::string& line) {
 class QuietLevelTest : public ::testing::TestWithParam<const char*> {};
 
 // At warn, error and off the counters still come, on SIGUSR1 and at shutdown; what the level
-// is there to hide (the "loaded" and "ready" lines) does not, and with off nothing else does.
+// is there to hide (the "loaded" and "ready" lines) does not, and with off nothing else does,
+// not even the file's own warnings.
 TEST_P(QuietLevelTest, CountersAskedForAndAtShutdownAreAlwaysPrinted) {
   const std::string level = GetParam();
   auto in_port = free_port();
@@ -55,7 +56,10 @@ TEST_P(QuietLevelTest, CountersAskedForAndAtShutdownAreAlwaysPrinted) {
                 at(out.port()) +
                 " }\n"
                 "routes:\n"
-                "  - { name: forward, from: in, to: out }\n");
+                "  - { name: forward, from: in, to: out }\n"
+                // A load-time warning ({1} can be empty), which `off` must silence too.
+                "  - { name: faders, from: in, match: /1/fader*, to: out, "
+                "address: \"/track/{1}/volume\" }\n");
   // No "ready:" line at these levels: a message routed through shows the daemon is up (and
   // its signals blocked, so SIGUSR1 cannot end it).
   std::optional<Datagram> routed;
@@ -80,6 +84,9 @@ TEST_P(QuietLevelTest, CountersAskedForAndAtShutdownAreAlwaysPrinted) {
   EXPECT_EQ(count_matches(log, "route forward: matched [1-9]"), 2u) << log;
   EXPECT_EQ(log.find("loaded "), std::string::npos) << log;
   EXPECT_EQ(log.find("ready: "), std::string::npos) << log;
+  EXPECT_EQ(log.find("warning: address") == std::string::npos, level != "warn")
+      << "the file's warning shows at warn only\n"
+      << log;
   if (level == "off") {
     std::istringstream lines(log);
     for (std::string line; std::getline(lines, line);) {
