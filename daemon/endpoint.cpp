@@ -12,9 +12,11 @@ namespace oscbridge::daemon {
 namespace {
 constexpr auto kDropLogInterval = std::chrono::seconds(5);
 
-// A message nobody routes is often expected (a surface's heartbeat), so it is no warning.
+// A message nobody routes (a surface's heartbeat) or nobody listens to yet (no reply peer,
+// no client) is often expected, so it is no warning.
 spdlog::level::level_enum drop_log_level(DropReason reason) {
-  return reason == DropReason::no_route ? spdlog::level::debug : spdlog::level::warn;
+  return reason == DropReason::no_route || reason == DropReason::no_peer ? spdlog::level::debug
+                                                                         : spdlog::level::warn;
 }
 }  // namespace
 
@@ -27,8 +29,15 @@ Endpoint::~Endpoint() {
   }
 }
 
-void Endpoint::drop(DropReason reason, std::string_view detail) {
-  record_drop(reason, DropKind::message, detail);
+void Endpoint::deliver(std::string_view packet, const sockaddr_storage* peer) {
+  Origin origin;
+  origin.endpoint = this;
+  if (peer != nullptr) origin.peer = *peer;
+  context_.on_packet(origin, packet);
+}
+
+void Endpoint::drop(DropReason reason, std::uint64_t messages, std::string_view detail) {
+  record_drop(reason, DropKind::message, messages, detail);
 }
 
 void Endpoint::refuse_client(DropReason reason, std::string_view peer, std::string_view why) {
@@ -36,15 +45,16 @@ void Endpoint::refuse_client(DropReason reason, std::string_view peer, std::stri
   std::string detail;
   detail.reserve(peer.size() + 2 + why.size());
   detail.append(peer).append(": ").append(why);
-  record_drop(reason, DropKind::client, detail);
+  record_drop(reason, DropKind::client, 1, detail);
 }
 
-void Endpoint::record_drop(DropReason reason, DropKind kind, std::string_view detail) {
-  ++counters_.drops(reason);
+void Endpoint::record_drop(DropReason reason, DropKind kind, std::uint64_t messages,
+                           std::string_view detail) {
+  counters_.drops(reason) += messages;
   // A drop the log level hides (no_route below debug) is only counted: no copy, no timer.
   if (!spdlog::should_log(drop_log_level(reason))) return;
   auto& log = drop_logs_[static_cast<std::size_t>(reason)];
-  ++log.unlogged;
+  log.unlogged += messages;
   log.kind = kind;
   log.latest.assign(detail);
   auto now = std::chrono::steady_clock::now();
