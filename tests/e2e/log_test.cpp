@@ -221,6 +221,28 @@ TEST(ConnectLogTest, AServerThatStaysAwayIsOneWarningAndTheRecoveryCountsTheAtte
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
+// A send: host that never resolves (a mixer that is off) is one warning, then attempts at
+// debug level only, however long it stays away.
+TEST(ResolveLogTest, AnUnresolvableSendHostIsOneWarningNotOnePerAttempt) {
+  Daemon daemon(
+      "log: { level: debug }\n"
+      "endpoints:\n"
+      "  mixer: { protocol: udp, send: 'mixer.oscbridge-test.invalid:9000' }\n"
+      "  surface: { protocol: udp, listen: " +
+      at(free_port()) +
+      " }\n"
+      "routes:\n"
+      "  - { from: surface, to: mixer }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  // Retries at 0.5, 1 and 2 s: the third failure is logged within about 4 s.
+  ASSERT_TRUE(daemon.wait_log("mixer: cannot send to [^\n]*\\(3 failed attempts\\)", 15000))
+      << daemon.log();
+  EXPECT_EQ(count_matches(daemon.log(), "warning mixer: cannot send to"), 1u)
+      << "a warning per attempt\n"
+      << daemon.log();
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
 // A name is logged with what it resolved to.
 TEST(ConnectLogTest, AHostNameIsLoggedWithTheAddressItResolvedTo) {
   auto tcp_port = free_port(SOCK_STREAM);
