@@ -255,6 +255,23 @@ bool listen_addresses_overlap(const HostPort& a, const HostPort& b) {
                     [](char x, char y) { return std::tolower(x) == std::tolower(y); });
 }
 
+std::optional<AddressFamily> literal_family(std::string_view host) {
+  if (parse_ipv4(host)) return AddressFamily::ipv4;
+  if (parse_ipv6(split_scope(host).first)) return AddressFamily::ipv6;
+  return std::nullopt;
+}
+
+bool carries_ipv4(std::string_view host) {
+  const auto bytes = literal_bytes(host);
+  return bytes && prefix_equal(*bytes, mapped(std::array<std::uint8_t, 4>{}), 96);
+}
+
+bool is_any_address(std::string_view host) {
+  if (const auto v4 = parse_ipv4(host)) return *v4 == std::array<std::uint8_t, 4>{};
+  const auto v6 = parse_ipv6(host);
+  return v6 && *v6 == std::array<std::uint8_t, 16>{};
+}
+
 bool Cidr::contains(std::span<const std::uint8_t> peer_address) const {
   std::array<std::uint8_t, 16> peer{};
   if (peer_address.size() == 4) {

@@ -263,6 +263,45 @@ TEST(DuplicateListen, SameProtocolAndPortOverlapping) {
       "  e: { protocol: tcp, listen: 127.0.0.2:9000 }\n");
 }
 
+// `run` refuses these at start (daemon/udp_endpoint.cpp sends from the listen socket), so
+// validate must too: an IPv4 socket has no IPv6 destination, an IPv6 one other than [::] no
+// IPv4 one.
+TEST(SendFamily, SendAddressTheListenSocketCannotReach) {
+  const std::string why = ": replies and sends go out from the listen socket; ";
+  EXPECT_EQ(error_of("endpoints:\n"
+                     "  a:\n"
+                     "    protocol: udp\n"
+                     "    listen: 127.0.0.1:8000\n"
+                     "    send: [127.0.0.1:9000, \"[::1]:9001\"]\n"),
+            "t.yaml:5:28: send: [::1]:9001 is IPv6 but listen 127.0.0.1:8000 is IPv4" + why +
+                "listen on [::] or send to an IPv4 address");
+  EXPECT_EQ(
+      error_of("endpoints:\n"
+               "  a: { protocol: udp, listen: 0.0.0.0:8000, send: \"[::ffff:10.0.0.1]:9\" }\n"),
+      "t.yaml:2:51: send: [::ffff:10.0.0.1]:9 is IPv6 but listen 0.0.0.0:8000 is IPv4" + why +
+          "listen on [::] or send to an IPv4 address");
+  const std::string v6_listen =
+      " but listen [::1]:8000 is IPv6, and only an IPv6 socket bound "
+      "to [::] reaches IPv4" +
+      why + "listen on [::] or an IPv4 address, or send to an IPv6 address";
+  EXPECT_EQ(error_of("endpoints:\n"
+                     "  a: { protocol: udp, listen: \"[::1]:8000\", send: 10.0.0.1:9 }\n"),
+            "t.yaml:2:51: send: 10.0.0.1:9 is IPv4" + v6_listen);
+  EXPECT_EQ(
+      error_of("endpoints:\n"
+               "  a: { protocol: udp, listen: \"[::1]:8000\", send: \"[::ffff:10.0.0.1]:9\" }\n"),
+      "t.yaml:2:51: send: [::ffff:10.0.0.1]:9 is IPv4-mapped" + v6_listen);
+  // [::] is dual stack; names resolve where the daemon runs; without listen, the daemon picks
+  // a sending socket of the destination's family.
+  testing::loaded(
+      "endpoints:\n"
+      "  a: { protocol: udp, listen: \"[::]:8000\", send: [10.0.0.1:9, \"[::1]:9\"] }\n"
+      "  b: { protocol: udp, listen: 127.0.0.1:8001, send: [mixer.local:9, 10.0.0.1:9] }\n"
+      "  c: { protocol: udp, listen: \"[::1]:8002\", send: [mixer.local:9, \"[fd00::1]:9\"] }\n"
+      "  d: { protocol: udp, listen: localhost:8003, send: [\"[::1]:9\", 10.0.0.1:9] }\n"
+      "  e: { protocol: udp, send: [\"[::1]:9\", 10.0.0.1:9] }\n");
+}
+
 TEST(RouteEndpoints, UnknownNamesWithSuggestions) {
   EXPECT_EQ(route_error("  - from: dsek\n    to: daw\n"),
             "t.yaml:10:11: from: unknown endpoint 'dsek' (did you mean 'desk'?)");
