@@ -339,6 +339,19 @@ TEST(RouteShape, WrongKindsAndDuplicateNames) {
   EXPECT_EQ(route_error("  - { name: '', to: daw }\n"), "t.yaml:10:13: name: must not be empty");
 }
 
+// Fixing one error must not reveal another that was there all along.
+TEST(RouteShape, DuplicateNamesOfRoutesWithOtherErrors) {
+  const std::string routes =
+      "  - { name: x, to: nowhere }\n"
+      "  - { name: x, to: daw, match: '/a[' }\n"
+      "  - { name: x, to: daw }\n";
+  EXPECT_EQ(testing::joined(testing::errors_of(std::string(testing::kTwoEndpoints) + routes)),
+            "t.yaml:10:20: to: unknown endpoint 'nowhere'\n"
+            "t.yaml:11:5: route name 'x' is already used at line 10\n"
+            "t.yaml:11:32: match: invalid pattern '/a[': unbalanced '[' at position 3\n"
+            "t.yaml:12:5: route name 'x' is already used at line 10\n");
+}
+
 TEST(Patterns, InvalidPatternPointsAtTheProblem) {
   EXPECT_EQ(route_error("  - match: /a/[bc\n    to: daw\n"),
             "t.yaml:10:15: match: invalid pattern '/a/[bc': unbalanced '[' at position 4");
