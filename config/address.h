@@ -48,4 +48,13 @@ bool carries_ipv4(std::string_view host);
 // 0.0.0.0, or the IPv6 any-address (::).
 bool is_any_address(std::string_view host);
 
+// True when, on the machine the daemon runs on, datagrams or connections sent to `target`
+// can arrive at a socket bound to `listen` (same protocol assumed). Same port, and: the same
+// literal address (a bound address is local, scopes compared as written), the same host name
+// (case-insensitive), `localhost` and a loopback literal (127.0.0.0/8, ::1), or a wildcard
+// listen (0.0.0.0 for IPv4 targets, :: for both) and a local target: a loopback literal,
+// `localhost` or an any-address (which Linux delivers locally). Other names and the machine's
+// own non-loopback addresses are not recognised without the machine's interfaces and DNS.
+bool may_reach(const HostPort& listen, const HostPort& target);
+
 }  // namespace oscbridge::config

@@ -139,9 +139,9 @@ std::optional<Route> RouteReader::read(const Located& value, std::size_t number,
 
 }  // namespace
 
-std::vector<Route> read_routes(const Entry& entry, const std::vector<ReadEndpoint>& endpoints,
-                               Diagnostics& diagnostics) {
-  std::vector<Route> routes;
+std::vector<ReadRoute> read_routes(const Entry& entry, const std::vector<ReadEndpoint>& endpoints,
+                                   Diagnostics& diagnostics) {
+  std::vector<ReadRoute> routes;
   // `routes:` with every route commented out is a file being edited, not a mistake.
   if (entry.value.IsNull()) return routes;
   if (!entry.value.IsSequence()) {
@@ -171,7 +171,7 @@ std::vector<Route> read_routes(const Entry& entry, const std::vector<ReadEndpoin
       continue;
     }
     seen.push_back({name, value.at});
-    if (route) routes.push_back(std::move(*route));
+    if (route) routes.push_back({std::move(*route), value.at});
   }
   return routes;
 }
