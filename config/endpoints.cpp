@@ -202,6 +202,7 @@ void EndpointReader::read(const std::vector<Entry>& entries) {
       endpoint_.kind = midi_;
       break;
   }
+  out_.protocol_known = parsed_protocol.has_value();
   if (parsed_protocol) check_combinations(entries);
   out_.valid = diagnostics_.count() == errors_before;
 }
@@ -367,13 +368,17 @@ void EndpointReader::check_send_families() {
   }
 }
 
+// Endpoints with other errors take part (fixing those must not reveal an overlap) as long as
+// their protocol and listen address were read.
 void check_listen_overlaps(std::vector<ReadEndpoint>& endpoints, Diagnostics& diagnostics) {
   for (std::size_t later = 0; later < endpoints.size(); ++later) {
     const Endpoint& b = endpoints[later].endpoint;
-    if (!endpoints[later].valid || !b.listen()) continue;
+    if (!endpoints[later].protocol_known || !b.listen()) continue;
     for (std::size_t earlier = 0; earlier < later; ++earlier) {
       const Endpoint& a = endpoints[earlier].endpoint;
-      if (!endpoints[earlier].valid || !a.listen() || a.protocol() != b.protocol()) continue;
+      if (!endpoints[earlier].protocol_known || !a.listen() || a.protocol() != b.protocol()) {
+        continue;
+      }
       if (!listen_addresses_overlap(*a.listen(), *b.listen())) continue;
       diagnostics.error(endpoints[later].listen_at,
                         "listen: " + std::string(to_string(b.protocol())) + " " +

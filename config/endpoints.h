@@ -19,6 +19,8 @@ struct ReadEndpoint {
   // False when anything in this endpoint was reported; routes then still know the name (no
   // cascade of "unknown endpoint") but skip checks that depend on its settings.
   bool valid = true;
+  // Whether `protocol` was read; the endpoint's kind is only its protocol's when it was.
+  bool protocol_known = false;
 };
 
 // Every endpoint named under `endpoints:`, in file order, including invalid ones.

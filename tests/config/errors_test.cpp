@@ -253,6 +253,15 @@ TEST(DuplicateListen, SameProtocolAndPortOverlapping) {
                      "  a: { protocol: tcp, listen: 127.0.0.1:3032 }\n"
                      "  b: { protocol: tcp, listen: \"[::]:3032\" }\n"),
             "t.yaml:3:31: listen: tcp [::]:3032 overlaps 127.0.0.1:3032 of endpoint 'a' (line 2)");
+  // Also when either endpoint has another error: fixing it must not reveal the overlap.
+  EXPECT_EQ(
+      testing::joined(errors_of("endpoints:\n"
+                                "  a: { protocol: udp, listen: 0.0.0.0:8000, max_frame: 1 }\n"
+                                "  b: { protocol: udp, listen: 127.0.0.1:8000, reply: 1 }\n")),
+      "t.yaml:2:56: max_frame: 1 is out of range 16..64KiB\n"
+      "t.yaml:3:31: listen: udp 127.0.0.1:8000 overlaps 0.0.0.0:8000 of endpoint 'a' "
+      "(line 2)\n"
+      "t.yaml:3:54: reply: expected true or false, got the number 1\n");
   // Different protocols, ports or specific hosts can share.
   testing::loaded(
       "endpoints:\n"
