@@ -161,15 +161,21 @@ void LoopFinder::build_graph() {
       if (endpoint && !hops_from_[*endpoint].empty()) nodes_.push_back({r, *endpoint});
     }
   }
+  std::vector<std::optional<std::string>> sent;   // per route
+  std::vector<std::optional<std::string>> taken;  // per route
+  for (const ReadRoute& route : routes_) {
+    sent.push_back(literal_output(route.route));
+    taken.push_back(literal_match(route.route));
+  }
   edges_.assign(nodes_.size(), {});
   for (std::size_t n = 0; n < nodes_.size(); ++n) {
-    const std::optional<std::string> sent = literal_output(routes_[nodes_[n].route].route);
+    const std::optional<std::string>& out = sent[nodes_[n].route];
     for (const std::size_t hop : hops_from_[nodes_[n].endpoint]) {
       for (std::size_t m = 0; m < nodes_.size(); ++m) {
         const Route& next = routes_[nodes_[m].route].route;
         if (!accepts(next, hops_[hop].receiver, nodes_[m].endpoint)) continue;
-        const std::optional<std::string> taken = literal_match(next);
-        if (sent && taken && *sent != *taken) continue;
+        const std::optional<std::string>& in = taken[nodes_[m].route];
+        if (out && in && *out != *in) continue;
         edges_[n].push_back({m, hop});
       }
     }
@@ -285,7 +291,21 @@ void LoopFinder::run(Diagnostics& diagnostics) {
     for (std::size_t k = 1; k < cycle.size(); ++k) {
       if (before(hops_[cycle[k].hop].at, hops_[cycle[first].hop].at)) first = k;
     }
-    diagnostics.warning(hops_[cycle[first].hop].at, describe(cycle, first));
+    // One warning for all the loops through these nodes, naming how many routes it leaves
+    // out, so that breaking the loop described does not just reveal the next one.
+    std::vector<std::size_t> others;
+    for (const std::size_t n : component) others.push_back(nodes_[n].route);
+    for (const Edge& edge : cycle) std::erase(others, nodes_[edge.node].route);
+    std::sort(others.begin(), others.end());
+    others.erase(std::unique(others.begin(), others.end()), others.end());
+    std::string text = describe(cycle, first);
+    if (!others.empty()) {
+      text += " (" + std::to_string(others.size()) +
+              (others.size() == 1 ? " other route loops" : " other routes loop") +
+              " through these endpoints too, starting with '" + routes_[others.front()].route.name +
+              "' (line " + std::to_string(routes_[others.front()].at.line) + "))";
+    }
+    diagnostics.warning(hops_[cycle[first].hop].at, text);
   }
 }
 

@@ -12,8 +12,10 @@
 
 namespace oscbridge::config::detail {
 
-// One warning per loop found, at the first `send`/`connect` of the loop in file order, naming
-// every endpoint and route in it with their lines. Expects a file without errors.
+// One warning per group of routes that loop through each other (a strongly connected part of
+// the graph below), at the first `send`/`connect` of one of its loops in file order, naming
+// every endpoint and route of that loop with their lines and counting the group's other
+// routes. Expects a file without errors.
 //
 // The graph: a network hop from endpoint A to B when A's `send` or `connect` may reach B's
 // `listen` on this machine (address.h: may_reach; same protocol), a udp endpoint with

@@ -69,6 +69,23 @@ TEST(Loops, ThroughThreeEndpointsNamesThemAll) {
                   std::string(kEnd)});
 }
 
+// Routes that loop through each other make one warning, which counts the ones it leaves out.
+TEST(Loops, OneWarningCountsTheOtherRoutesOfTheSameLoops) {
+  EXPECT_EQ(warnings_of("endpoints:\n"
+                        "  a: { protocol: udp, listen: 127.0.0.1:9000 }\n"
+                        "  b: { protocol: udp, listen: 127.0.0.1:9001, send: 127.0.0.1:9000 }\n"
+                        "routes:\n"
+                        "  - { name: x, from: a, to: b, match: '/x/*' }\n"
+                        "  - { name: y, from: a, to: b, match: '/y/*' }\n"
+                        "  - { name: z, from: a, to: b, match: '/z/*' }\n"),
+            Lines{"t.yaml:3:53: warning: loop: endpoint 'b' (line 3) sends to 127.0.0.1:9000, the "
+                  "listen of endpoint 'a' (line 2), and route 'x' (line 5) routes what arrives at "
+                  "'a' to 'b'" +
+                  std::string(kEnd) +
+                  " (2 other routes loop through these endpoints too, starting with 'y' (line "
+                  "6))"});
+}
+
 // A route returns a message to the endpoint it came from only when `from` names it.
 TEST(Loops, EndpointSendingToItsOwnListen) {
   const std::string endpoint =
