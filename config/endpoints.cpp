@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <regex>
 
 #include "config/address.h"
 
@@ -38,6 +39,13 @@ constexpr std::array kKeyRules = {
     KeyRule{"port", kMidi,
             "midi endpoints (for udp and tcp the port is part of host:port, e.g. "
             "listen: 0.0.0.0:8000)"},
+    KeyRule{"input", kMidi, "midi endpoints"},
+    KeyRule{"output", kMidi, "midi endpoints"},
+    KeyRule{"api", kMidi, "midi endpoints"},
+    KeyRule{"virtual", kMidi, "midi endpoints"},
+    KeyRule{"cc14", kMidi, "midi endpoints"},
+    KeyRule{"nrpn", kMidi, "midi endpoints"},
+    KeyRule{"rescan", kMidi, "midi endpoints"},
     KeyRule{"max_frame", kUdp | kTcp, "udp and tcp endpoints"},
     KeyRule{"max_bundle_depth", kUdp | kTcp, "udp and tcp endpoints"},
     KeyRule{"max_clients", kTcpListen, "tcp endpoints that listen"},
@@ -56,6 +64,7 @@ constexpr std::array<std::string_view, kKeyRules.size()> key_names() {
 constexpr auto kKeys = key_names();
 constexpr std::array<std::string_view, 3> kProtocols = {"udp", "tcp", "midi"};
 constexpr std::array<std::string_view, 2> kFramings = {"slip", "length"};
+constexpr std::array<std::string_view, 2> kMidiApis = {"alsa", "jack"};
 
 unsigned role_bits(Role role) {
   switch (role) {
@@ -116,6 +125,8 @@ class EndpointReader {
   std::optional<Protocol> read_protocol(const Entry& entry);
   std::optional<HostPort> read_address(const Entry& entry);
   void read_setting(const Entry& entry);
+  void read_cc14(const Entry& entry);
+  void check_port_pattern(const Entry& entry);
   void check_combinations(const std::vector<Entry>& entries);
   void check_send_families();
 
@@ -251,10 +262,34 @@ void EndpointReader::read_setting(const Entry& entry) {
     // non-empty scalar is taken as written.
     if (entry.value.IsScalar() && !entry.value.Scalar().empty()) {
       midi_.port = entry.value.Scalar();
+      check_port_pattern(entry);
     } else {
       diagnostics_.error(entry.value_at,
                          "port: expected a MIDI port name, got " + describe(entry.value));
     }
+  } else if (key == "input") {
+    midi_.input = read_bool(value, diagnostics_).value_or(true);
+  } else if (key == "output") {
+    midi_.output = read_bool(value, diagnostics_).value_or(true);
+  } else if (key == "virtual") {
+    midi_.virtual_port = read_bool(value, diagnostics_).value_or(false);
+  } else if (key == "nrpn") {
+    midi_.nrpn = read_bool(value, diagnostics_).value_or(false);
+  } else if (key == "api") {
+    if (const auto text = read_string(value, diagnostics_)) {
+      if (*text == "alsa" || *text == "jack") {
+        midi_.api = *text == "alsa" ? MidiApi::alsa : MidiApi::jack;
+      } else {
+        diagnostics_.error(entry.value_at, "api: unknown MIDI API '" + *text + "', expected " +
+                                               one_of(kMidiApis) + did_you_mean(*text, kMidiApis));
+      }
+    }
+  } else if (key == "cc14") {
+    read_cc14(entry);
+  } else if (key == "rescan") {
+    using std::chrono::minutes, std::chrono::milliseconds;
+    midi_.rescan = read_duration(value, milliseconds(100), minutes(1), diagnostics_)
+                       .value_or(kDefaultMidiRescan);
   } else if (key == "max_frame") {
     const std::size_t max = role_ == Role::udp ? kMaxUdpFrame : kMaxTcpFrame;
     network_.max_frame = read_byte_size(value, 16, max, diagnostics_).value_or(kDefaultMaxFrame);
@@ -284,6 +319,42 @@ void EndpointReader::read_setting(const Entry& entry) {
     using std::chrono::hours, std::chrono::seconds;
     udp_.reply_window =
         read_duration(value, seconds(1), hours(24), diagnostics_).value_or(kDefaultReplyWindow);
+  }
+}
+
+void EndpointReader::read_cc14(const Entry& entry) {
+  if (!entry.value.IsSequence()) {
+    diagnostics_.error(entry.value_at,
+                       "cc14: expected a list of MSB controller numbers 0..31, "
+                       "such as [7, 10], got " +
+                           describe(entry.value));
+    return;
+  }
+  for (std::size_t i = 0; i < entry.value.size(); ++i) {
+    const YAML::Node item = entry.value[i];
+    const Located value{item, position_of(item.Mark()), "cc14[" + std::to_string(i + 1) + "]"};
+    const auto number = read_integer(value, 0, 31, diagnostics_);
+    if (!number) continue;
+    const int controller = static_cast<int>(*number);
+    if (std::find(midi_.cc14.begin(), midi_.cc14.end(), controller) != midi_.cc14.end()) {
+      diagnostics_.error(
+          value.at, value.what + ": controller " + std::to_string(controller) + " is listed twice");
+      continue;
+    }
+    midi_.cc14.push_back(controller);
+  }
+  std::sort(midi_.cc14.begin(), midi_.cc14.end());
+}
+
+// A port name is matched as a regular expression (a plain name matches itself), so one that
+// does not compile is reported here rather than when the daemon looks for ports.
+void EndpointReader::check_port_pattern(const Entry& entry) {
+  try {
+    std::regex pattern(midi_.port, std::regex::ECMAScript);
+  } catch (const std::regex_error& error) {
+    diagnostics_.error(entry.value_at, "port: '" + midi_.port +
+                                           "' is not a valid regular expression (" + error.what() +
+                                           "); escape special characters such as \\( or \\[");
   }
 }
 
@@ -319,9 +390,22 @@ void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
       }
       break;
     case Protocol::midi:
-      if (!find(entries, "port")) {
-        diagnostics_.error(out_.name_at,
-                           "midi endpoint '" + name + "' needs port: the name of a " + "MIDI port");
+      if (!find(entries, "port") && !midi_.virtual_port) {
+        diagnostics_.error(out_.name_at, "midi endpoint '" + name +
+                                             "' needs port: the name of a MIDI port (or a " +
+                                             "regular expression), or virtual: true");
+      }
+      if (const Entry* port = find(entries, "port"); port && midi_.virtual_port) {
+        diagnostics_.error(port->key_at,
+                           "port does not apply with virtual: true: a virtual endpoint creates "
+                           "its own ports, named '" +
+                               name + "'");
+      }
+      if (!midi_.input && !midi_.output) {
+        const Entry* at = find(entries, "input");
+        diagnostics_.error(
+            at ? at->key_at : find(entries, "output")->key_at,
+            "input: false and output: false leave endpoint '" + name + "' nothing to do");
       }
       break;
   }

@@ -143,7 +143,8 @@ TEST(EndpointShape, EachProtocolNeedsItsAddresses) {
                      "    connect: 10.0.0.1:1\n"),
             "t.yaml:5:5: a tcp endpoint either listens or connects, not both");
   EXPECT_EQ(error_of("endpoints:\n  a:\n    protocol: midi\n"),
-            "t.yaml:2:3: midi endpoint 'a' needs port: the name of a MIDI port");
+            "t.yaml:2:3: midi endpoint 'a' needs port: the name of a MIDI port (or a regular "
+            "expression), or virtual: true");
 }
 
 TEST(EndpointShape, KeysOfAnotherProtocolOrRole) {
