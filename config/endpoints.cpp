@@ -120,7 +120,6 @@ class EndpointReader {
   EndpointReader& operator=(const EndpointReader&) = delete;
 
   void read(const std::vector<Entry>& entries);
-  Position listen_at() const { return listen_at_; }
 
  private:
   std::optional<Protocol> read_protocol(const Entry& entry);
@@ -129,6 +128,7 @@ class EndpointReader {
   void read_cc14(const Entry& entry);
   void check_port_pattern(const Entry& entry);
   void check_combinations(const std::vector<Entry>& entries);
+  void check_send_families();
 
   // Settings are read into every kind they apply to (all of them while the protocol is
   // unknown, so a bad value is still reported) and the protocol's kind is kept at the end.
@@ -136,7 +136,6 @@ class EndpointReader {
   Endpoint& endpoint_;
   Diagnostics& diagnostics_;
   Role role_ = Role::unknown;
-  Position listen_at_;
   NetworkSettings network_;
   UdpSettings udp_;
   TcpSettings tcp_;
@@ -214,6 +213,7 @@ void EndpointReader::read(const std::vector<Entry>& entries) {
       endpoint_.kind = midi_;
       break;
   }
+  out_.protocol_known = parsed_protocol.has_value();
   if (parsed_protocol) check_combinations(entries);
   out_.valid = diagnostics_.count() == errors_before;
 }
@@ -222,15 +222,17 @@ void EndpointReader::read_setting(const Entry& entry) {
   const Located value = located(entry);
   const std::string& key = entry.key;
   if (key == "listen") {
-    listen_at_ = entry.value_at;
+    out_.listen_at = entry.value_at;
     udp_.listen = tcp_.listen = read_address(entry);
   } else if (key == "connect") {
+    out_.connect_at = entry.value_at;
     tcp_.connect = read_address(entry);
   } else if (key == "send") {
     for (const Text& item : read_one_or_list(value, diagnostics_).value_or(std::vector<Text>{})) {
       HostPortResult parsed = parse_host_port(item.text);
       if (parsed.address) {
         udp_.send.push_back(*parsed.address);
+        out_.send_at.push_back(item.at);
       } else {
         diagnostics_.error(item.at, "send: " + parsed.error);
       }
@@ -376,6 +378,7 @@ void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
       if (const Entry* window = find(entries, "reply_window"); window && !udp_.reply) {
         diagnostics_.error(window->key_at, "reply_window needs reply: true");
       }
+      check_send_families();
       break;
     case Protocol::tcp:
       if (listen && connect) {
@@ -420,20 +423,52 @@ void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
   }
 }
 
-void check_listen_overlaps(std::vector<ReadEndpoint>& endpoints,
-                           const std::vector<Position>& listen_at, Diagnostics& diagnostics) {
+// A udp endpoint that listens sends routed messages and replies from its listen socket
+// (daemon/udp_endpoint.cpp), so the daemon refuses to start when a literal send address is of
+// a family that socket cannot reach. Host names resolve where the daemon runs: not checked.
+void EndpointReader::check_send_families() {
+  if (!udp_.listen) return;
+  const HostPort& listen = *udp_.listen;
+  const auto listen_family = literal_family(listen.host);
+  if (!listen_family) return;
+  for (std::size_t i = 0; i < udp_.send.size(); ++i) {
+    const HostPort& send = udp_.send[i];
+    const auto send_family = literal_family(send.host);
+    if (!send_family) continue;
+    const std::string prefix = "send: " + to_string(send);
+    const std::string why = ": replies and sends go out from the listen socket; ";
+    if (*listen_family == AddressFamily::ipv4 && *send_family == AddressFamily::ipv6) {
+      diagnostics_.error(out_.send_at[i], prefix + " is IPv6 but listen " + to_string(listen) +
+                                              " is IPv4" + why +
+                                              "listen on [::] or send to an IPv4 address");
+    } else if (*listen_family == AddressFamily::ipv6 && !is_any_address(listen.host) &&
+               carries_ipv4(send.host)) {
+      const char* what = *send_family == AddressFamily::ipv4 ? " is IPv4" : " is IPv4-mapped";
+      diagnostics_.error(out_.send_at[i],
+                         prefix + what + " but listen " + to_string(listen) +
+                             " is IPv6, and only an IPv6 socket bound to [::] reaches IPv4" + why +
+                             "listen on [::] or an IPv4 address, or send to an IPv6 address");
+    }
+  }
+}
+
+// Endpoints with other errors take part (fixing those must not reveal an overlap) as long as
+// their protocol and listen address were read.
+void check_listen_overlaps(std::vector<ReadEndpoint>& endpoints, Diagnostics& diagnostics) {
   for (std::size_t later = 0; later < endpoints.size(); ++later) {
     const Endpoint& b = endpoints[later].endpoint;
-    if (!endpoints[later].valid || !b.listen()) continue;
+    if (!endpoints[later].protocol_known || !b.listen()) continue;
     for (std::size_t earlier = 0; earlier < later; ++earlier) {
       const Endpoint& a = endpoints[earlier].endpoint;
-      if (!endpoints[earlier].valid || !a.listen() || a.protocol() != b.protocol()) continue;
+      if (!endpoints[earlier].protocol_known || !a.listen() || a.protocol() != b.protocol()) {
+        continue;
+      }
       if (!listen_addresses_overlap(*a.listen(), *b.listen())) continue;
-      diagnostics.error(listen_at[later], "listen: " + std::string(to_string(b.protocol())) + " " +
-                                              to_string(*b.listen()) + " overlaps " +
-                                              to_string(*a.listen()) + " of endpoint '" + a.name +
-                                              "' (line " + std::to_string(listen_at[earlier].line) +
-                                              ")");
+      diagnostics.error(endpoints[later].listen_at,
+                        "listen: " + std::string(to_string(b.protocol())) + " " +
+                            to_string(*b.listen()) + " overlaps " + to_string(*a.listen()) +
+                            " of endpoint '" + a.name + "' (line " +
+                            std::to_string(endpoints[earlier].listen_at.line) + ")");
       endpoints[later].valid = false;
       break;
     }
@@ -452,7 +487,6 @@ std::vector<ReadEndpoint> read_endpoints(const Entry& entry, Diagnostics& diagno
   if (entry.value.size() == 0) {
     diagnostics.error(entry.value_at, "endpoints: at least one endpoint is needed");
   }
-  std::vector<Position> listen_at;
   for (const Entry& named : read_mapping(entry.value, diagnostics)) {
     ReadEndpoint& out = endpoints.emplace_back();
     out.endpoint.name = named.key;
@@ -466,16 +500,14 @@ std::vector<ReadEndpoint> read_endpoints(const Entry& entry, Diagnostics& diagno
       diagnostics.error(named.value_at, "endpoint '" + named.key + "': expected a mapping of " +
                                             "settings, got " + describe(named.value));
       out.valid = false;
-      listen_at.emplace_back();
       continue;
     }
     EndpointReader reader(out, diagnostics);
     const bool name_ok = out.valid;
     reader.read(read_mapping(named.value, diagnostics));
     out.valid = out.valid && name_ok;
-    listen_at.push_back(reader.listen_at());
   }
-  check_listen_overlaps(endpoints, listen_at, diagnostics);
+  check_listen_overlaps(endpoints, diagnostics);
   return endpoints;
 }
 
