@@ -53,7 +53,9 @@ class Decoder {
   // calls on_message(std::string_view osc_message): the encoded OSC message, a view into the
   // decoder's buffer valid only during the call. For each MIDI message (or run of bytes) that
   // maps to nothing calls on_drop(const Drop&). A message split across calls is completed by
-  // a later call. The callbacks must not call feed() on the same decoder.
+  // a later call, so the output does not depend on how the stream is split. The callbacks must
+  // not call feed() on the same decoder; one that throws loses the rest of `bytes`, and the
+  // decoder stays usable.
   template <class OnMessage, class OnDrop>
   void feed(std::span<const std::uint8_t> bytes, OnMessage&& on_message, OnDrop&& on_drop) {
     struct Adapter final : Sink {

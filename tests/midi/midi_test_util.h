@@ -34,7 +34,7 @@ inline std::string hex(std::span<const std::uint8_t> bytes) {
 
 inline Bytes parse_hex(std::string_view text) {
   Bytes out;
-  for (std::size_t i = 0; i + 1 < text.size() + 1;) {
+  for (std::size_t i = 0; i < text.size();) {
     while (i < text.size() && text[i] == ' ') ++i;
     if (i >= text.size()) break;
     out.push_back(
