@@ -28,21 +28,6 @@ long long count_of(const std::string& line, const std::string& name) {
   return std::stoll(match[2].str());
 }
 
-// Polls SIGUSR1 until the endpoint's counters line matches expected (a regex).
-std::string wait_endpoint_counters(Daemon& daemon, const std::string& endpoint,
-                                   const std::string& expected, int timeout_ms = 10000) {
-  auto deadline = deadline_after(timeout_ms);
-  std::string line;
-  while (ms_left(deadline) > 0) {
-    daemon.signal(SIGUSR1);
-    auto found = daemon.wait_log("endpoint " + endpoint + ": ([^\n]*)", ms_left(deadline));
-    if (!found) break;
-    line = *found;
-    if (std::regex_search(line, std::regex(expected))) break;
-  }
-  return line;
-}
-
 TEST(CountersTest, MessagesForAnEndpointWithNobodyToSendToAreCountedAsNoPeer) {
   const std::uint16_t in_port = free_port();
   const std::uint16_t mixer_port = free_port();
@@ -115,7 +100,7 @@ TEST(CountersTest, AConnectionThatClosesWithOutputQueuedCountsEveryMessageItLose
   std::string line;
   for (int round = 0; round < 400 && count_of(line, "queue_full") <= 0; ++round) {
     for (int i = 0; i < 500; ++i) ASSERT_TRUE(sender.send_to(in_port, message));
-    line = wait_endpoint_counters(daemon, "tablet", "sent", 5000);
+    line = wait_counters(daemon, "tablet", "sent", 5000);
   }
   ASSERT_GT(count_of(line, "queue_full"), 0) << "the queue never filled\n" << line << daemon.log();
 
@@ -125,8 +110,8 @@ TEST(CountersTest, AConnectionThatClosesWithOutputQueuedCountsEveryMessageItLose
   ::close(client);
   ASSERT_TRUE(daemon.wait_log("tablet: closing client|tablet: client [^\n]* disconnected"))
       << daemon.log();
-  line = wait_endpoint_counters(daemon, "tablet", "disconnected");
-  const std::string in_line = wait_endpoint_counters(daemon, "in", "received");
+  line = wait_counters(daemon, "tablet", "disconnected");
+  const std::string in_line = wait_counters(daemon, "in", "received");
   // 16 KiB of ~130-byte frames: the queue held over a hundred messages when it was lost.
   EXPECT_GT(count_of(line, "disconnected"), 100) << line << "\n" << daemon.log();
   // Every message routed to the tablet is sent, refused (queue_full) or lost (disconnected).

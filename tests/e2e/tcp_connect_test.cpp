@@ -7,23 +7,6 @@
 namespace oscbridge::e2e {
 namespace {
 
-// Asks the daemon for its counters (SIGUSR1) until the `name` endpoint's line matches
-// expected, or the timeout passes. Repeated because a signal and a datagram sent just before
-// it may be handled in either order by the daemon's loop. Returns the last line seen.
-std::string wait_counters(Daemon& daemon, const std::string& name, const std::string& expected,
-                          int timeout_ms = 5000) {
-  auto deadline = deadline_after(timeout_ms);
-  std::string line;
-  while (ms_left(deadline) > 0) {
-    daemon.signal(SIGUSR1);
-    auto found = daemon.wait_log("endpoint " + name + ": ([^\n]*)", ms_left(deadline));
-    if (!found) break;
-    line = *found;
-    if (std::regex_search(line, std::regex(expected))) break;
-  }
-  return line;
-}
-
 // One log line of a connect endpoint's attempts, and when it was written, as bounds: after
 // `not_before` (a read of the log just before did not have it) and before `seen`.
 struct Attempt {

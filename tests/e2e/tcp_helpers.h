@@ -52,6 +52,23 @@ inline int ms_left(Clock::time_point deadline) {
   return left > 0 ? static_cast<int>(left) : 0;
 }
 
+// Asks the daemon for its counters (SIGUSR1) until the `name` endpoint's line matches
+// expected, or the timeout passes. Repeated because a signal and a datagram sent just before
+// it may be handled in either order by the daemon's loop. Returns the last line seen.
+inline std::string wait_counters(Daemon& daemon, const std::string& name,
+                                 const std::string& expected, int timeout_ms = 5000) {
+  auto deadline = deadline_after(timeout_ms);
+  std::string line;
+  while (ms_left(deadline) > 0) {
+    daemon.signal(SIGUSR1);
+    auto found = daemon.wait_log("endpoint " + name + ": ([^\n]*)", ms_left(deadline));
+    if (!found) break;
+    line = *found;
+    if (std::regex_search(line, std::regex(expected))) break;
+  }
+  return line;
+}
+
 // An OSC message built with liblo: serialised for a stream, or sent over UDP.
 class LoMessage {
  public:
