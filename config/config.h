@@ -37,6 +37,7 @@ inline constexpr std::chrono::milliseconds kDefaultIdleTimeout{30'000};
 inline constexpr std::chrono::milliseconds kDefaultReconnectMin{100};
 inline constexpr std::chrono::milliseconds kDefaultReconnectMax{10'000};
 inline constexpr std::chrono::milliseconds kDefaultReplyWindow{60'000};
+inline constexpr std::size_t kDefaultReplyMaxPeers = 64;
 
 // An unresolved address as the user wrote it: host is an IPv4 literal, an IPv6 literal without
 // its brackets ("::1"), or a host name that the daemon resolves when it opens the socket. A
@@ -81,6 +82,10 @@ struct UdpSettings : NetworkSettings {
   // from the listen port (X32-style mixers answer to the port they were addressed from).
   bool reply = false;
   std::chrono::milliseconds reply_window = kDefaultReplyWindow;
+  // How many reply peers are remembered. A new source takes a free place or that of a peer
+  // silent for longer than reply_window, at a bounded rate; otherwise its datagram is still
+  // routed but its source is not answered (counted as a refused reply peer).
+  std::size_t reply_max_peers = kDefaultReplyMaxPeers;
   bool operator==(const UdpSettings&) const = default;
 };
 

@@ -46,6 +46,7 @@ constexpr std::array kKeyRules = {
     KeyRule{"reconnect_min", kTcpConnect, "tcp endpoints that connect"},
     KeyRule{"reconnect_max", kTcpConnect, "tcp endpoints that connect"},
     KeyRule{"reply_window", kUdp, "udp endpoints with reply: true"},
+    KeyRule{"reply_max_peers", kUdp, "udp endpoints with reply: true"},
 };
 
 constexpr std::array<std::string_view, kKeyRules.size()> key_names() {
@@ -282,6 +283,9 @@ void EndpointReader::read_setting(const Entry& entry) {
     using std::chrono::hours, std::chrono::seconds;
     udp_.reply_window =
         read_duration(value, seconds(1), hours(24), diagnostics_).value_or(kDefaultReplyWindow);
+  } else if (key == "reply_max_peers") {
+    udp_.reply_max_peers = static_cast<std::size_t>(
+        read_integer(value, 1, 65535, diagnostics_).value_or(kDefaultReplyMaxPeers));
   }
 }
 
@@ -304,6 +308,9 @@ void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
       }
       if (const Entry* window = find(entries, "reply_window"); window && !udp_.reply) {
         diagnostics_.error(window->key_at, "reply_window needs reply: true");
+      }
+      if (const Entry* peers = find(entries, "reply_max_peers"); peers && !udp_.reply) {
+        diagnostics_.error(peers->key_at, "reply_max_peers needs reply: true");
       }
       break;
     case Protocol::tcp:

@@ -192,6 +192,9 @@ TEST(EndpointShape, UdpOptionsThatNeedListenOrReply) {
   EXPECT_EQ(error_of("endpoints:\n  a:\n    protocol: udp\n    listen: 0.0.0.0:1\n"
                      "    reply_window: 10s\n"),
             "t.yaml:5:5: reply_window needs reply: true");
+  EXPECT_EQ(error_of("endpoints:\n  a:\n    protocol: udp\n    listen: 0.0.0.0:1\n"
+                     "    reply_max_peers: 8\n"),
+            "t.yaml:5:5: reply_max_peers needs reply: true");
 }
 
 TEST(EndpointShape, WrongValueKinds) {
@@ -235,6 +238,9 @@ TEST(Limits, OutOfRangeValues) {
   EXPECT_EQ(error_of("endpoints:\n  a:\n    protocol: udp\n    listen: 0.0.0.0:1\n"
                      "    max_frame: 65537\n"),
             "t.yaml:5:16: max_frame: 65537 is out of range 16..64KiB");
+  EXPECT_EQ(error_of("endpoints:\n  a:\n    protocol: udp\n    listen: 0.0.0.0:1\n"
+                     "    reply: true\n    reply_max_peers: 0\n"),
+            "t.yaml:6:22: reply_max_peers: 0 is out of range 1..65535");
   EXPECT_EQ(error_of("endpoints:\n  a:\n    protocol: tcp\n    connect: 10.0.0.1:1\n"
                      "    reconnect_min: 20s\n    reconnect_max: 10s\n"),
             "t.yaml:5:5: reconnect_min is longer than reconnect_max");

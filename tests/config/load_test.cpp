@@ -181,6 +181,7 @@ routes:
     } else {
       ASSERT_TRUE(endpoint.udp());
       EXPECT_EQ(endpoint.udp()->reply_window, 60s);
+      EXPECT_EQ(endpoint.udp()->reply_max_peers, 64u);
       EXPECT_FALSE(endpoint.udp()->reply);
     }
   }
@@ -210,6 +211,7 @@ endpoints:
     listen: 0.0.0.0:10023
     reply: true
     reply_window: 2min
+    reply_max_peers: 8
     max_frame: 1500
     max_bundle_depth: 3
   server:
@@ -232,6 +234,7 @@ endpoints:
   ASSERT_TRUE(config.endpoints[0].udp());
   const UdpSettings& mixer = *config.endpoints[0].udp();
   EXPECT_EQ(mixer.reply_window, 120s);
+  EXPECT_EQ(mixer.reply_max_peers, 8u);
   EXPECT_EQ(mixer.max_frame, 1500u);
   EXPECT_EQ(mixer.max_bundle_depth, 3);
   ASSERT_TRUE(config.endpoints[1].tcp());
