@@ -29,6 +29,9 @@ std::string_view to_string(DropReason reason);
 struct EndpointCounters {
   std::uint64_t received = 0;  // messages (bundles unpacked) that arrived
   std::uint64_t sent = 0;      // packets handed to the system
+  // udp `reply: true`: new sources not taken as reply peers (table full or over the admission
+  // rate). Their messages were routed all the same, so they are not drops.
+  std::uint64_t reply_peers_refused = 0;
   std::array<std::uint64_t, kDropReasonCount> dropped{};
 
   std::uint64_t& drops(DropReason reason) { return dropped[static_cast<std::size_t>(reason)]; }
