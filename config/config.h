@@ -218,13 +218,17 @@ struct Route {
   std::vector<std::string> to;                   // endpoint names; never empty
   std::optional<AddressTemplate> address;        // empty: address unchanged
   std::optional<std::vector<ArgTemplate>> args;  // empty: arguments unchanged
+  // When the route matches a message (from and match fit, whether or not its templates then
+  // apply), later routes do not see that message.
+  bool final = false;
   bool operator==(const Route&) const = default;
 };
 
 struct Config {
   LogLevel log_level = LogLevel::info;
   std::vector<Endpoint> endpoints;  // in file order
-  std::vector<Route> routes;        // in file order; every route that matches applies
+  std::vector<Route> routes;        // in file order; every route that matches applies, up to
+                                    // the first final one
   bool operator==(const Config&) const = default;
 };
 

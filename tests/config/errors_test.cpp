@@ -207,6 +207,9 @@ TEST(EndpointShape, WrongValueKinds) {
   EXPECT_EQ(
       error_of("endpoints:\n  a:\n    protocol: udp\n    listen: 0.0.0.0:1\n    reply: yes\n"),
       "t.yaml:5:12: reply: expected true or false, got the text 'yes'");
+  EXPECT_EQ(error_of("endpoints:\n  a: { protocol: udp, send: 127.0.0.1:2 }\n"
+                     "routes:\n  - { to: a, final: yes }\n"),
+            "t.yaml:4:21: final: expected true or false, got the text 'yes'");
   EXPECT_EQ(error_of("endpoints:\n  a:\n    protocol: tcp\n    listen: 0.0.0.0:1\n"
                      "    framing: cobs\n"),
             "t.yaml:5:14: framing: unknown framing 'cobs', expected 'slip' or 'length'");

@@ -192,6 +192,16 @@ routes:
   EXPECT_FALSE(route.match);
   EXPECT_FALSE(route.address);
   EXPECT_FALSE(route.args);
+  EXPECT_FALSE(route.final);
+}
+
+TEST(LoadRoutes, FinalIsABoolean) {
+  const Config config = load_ok(
+      "endpoints:\n  a: { protocol: udp, listen: 127.0.0.1:1, send: 127.0.0.1:2 }\n"
+      "routes:\n  - { from: a, match: /x, to: a, final: true }\n  - { to: a, final: false }\n");
+  ASSERT_EQ(config.routes.size(), 2u);
+  EXPECT_TRUE(config.routes[0].final);
+  EXPECT_FALSE(config.routes[1].final);
 }
 
 TEST(LoadDefaults, RoutesMayBeOmittedOrEmpty) {
