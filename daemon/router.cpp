@@ -147,6 +147,9 @@ void Router::route_message(Endpoint& source, const osc::Message& message, osc::T
       assign_joined(drop_detail_,
                     {"route '", route.settings.name, "' on ", address, ": ", why_not_});
       source.drop(DropReason::not_applicable, drop_detail_);
+      // A final route fences off later routes once it matched, applied or not: a catch-all
+      // after it never sends the message it was meant to keep back.
+      if (route.settings.final) break;
       continue;
     }
     for (Endpoint* destination : route.to) {
@@ -157,6 +160,7 @@ void Router::route_message(Endpoint& source, const osc::Message& message, osc::T
       }
       pass(index, 0, Outgoing{*destination, *out, time});
     }
+    if (route.settings.final) break;
   }
   if (!matched_any) source.drop(DropReason::no_route, address);
 }
