@@ -28,7 +28,10 @@ class CountingEndpoint final : public Endpoint {
  public:
   using Endpoint::Endpoint;
   std::string open() override { return ""; }
-  void send(std::string_view packet) override { bytes += packet.size(); }
+  bool send(const OutgoingPacket& packet) override {
+    bytes += packet.bytes.size();
+    return true;
+  }
   EndpointState state() const override { return {}; }
   std::size_t bytes = 0;
 };
@@ -91,7 +94,8 @@ struct Setup {
 
 void Route(benchmark::State& state, bool patterns) {
   Setup setup(static_cast<int>(state.range(0)) / 2, patterns);
-  Endpoint& source = *setup.endpoints[0];
+  Origin source;
+  source.endpoint = setup.endpoints[0].get();
   for (auto _ : state) {
     for (const auto& message : setup.messages) setup.router->route_packet(source, message);
   }

@@ -24,6 +24,8 @@ std::string_view to_string(DropReason reason) {
       return "send_failed";
     case DropReason::unresolved:
       return "unresolved";
+    case DropReason::no_peer:
+      return "no_peer";
   }
   return "unknown";
 }

@@ -21,14 +21,20 @@ enum class DropReason {
   max_clients,     // a TCP listen endpoint was full; the new client was closed
   send_failed,     // the system refused to send
   unresolved,      // a destination's host name has not resolved (yet); retried with backoff
+  no_peer,         // routed to an endpoint with nobody to send to (no reply peer, no client)
 };
-inline constexpr std::size_t kDropReasonCount = 10;
+inline constexpr std::size_t kDropReasonCount = 11;
 
 std::string_view to_string(DropReason reason);
 
+// Every counter counts messages (docs/configuration.md, "Counters"): a bundle of 3 counts 3,
+// a packet that is not valid OSC counts 1. The exceptions are acl and max_clients on a tcp
+// listen endpoint, which count refused connections.
 struct EndpointCounters {
-  std::uint64_t received = 0;  // messages (bundles unpacked) that arrived
-  std::uint64_t sent = 0;      // packets handed to the system
+  // Messages that arrived, including those then dropped as malformed, too_large or acl.
+  std::uint64_t received = 0;
+  // Messages handed to the system, once per receiver (a destination, a reply peer, a client).
+  std::uint64_t sent = 0;
   // udp `reply: true`: new sources not taken as reply peers (table full or over the admission
   // rate). Their messages were routed all the same, so they are not drops.
   std::uint64_t reply_peers_refused = 0;
@@ -41,9 +47,12 @@ struct EndpointCounters {
 };
 
 struct RouteCounters {
-  std::uint64_t matched = 0;
-  std::uint64_t sent = 0;     // messages handed to destination endpoints
-  std::uint64_t dropped = 0;  // matched but the templates could not apply
+  std::uint64_t matched = 0;  // messages whose address the route matched, from its sources
+  // Messages a destination endpoint took (counted once per destination endpoint).
+  std::uint64_t sent = 0;
+  // Matched but not sent: the templates could not apply, a stage held it back for good, or a
+  // destination took it from no receiver (its endpoint counts the reason).
+  std::uint64_t dropped = 0;
   std::string describe() const;
 };
 

@@ -16,16 +16,26 @@ constexpr auto kDropLogInterval = std::chrono::seconds(5);
 Endpoint::Endpoint(const config::Endpoint& settings, EndpointContext& context)
     : settings_(settings), context_(context) {}
 
-void Endpoint::drop(DropReason reason, std::string_view detail) {
-  ++counters_.drops(reason);
+void Endpoint::deliver(std::string_view packet, const sockaddr_storage* peer) {
+  Origin origin;
+  origin.endpoint = this;
+  if (peer != nullptr) origin.peer = *peer;
+  context_.on_packet(origin, packet);
+}
+
+void Endpoint::drop(DropReason reason, std::uint64_t messages, std::string_view detail) {
+  counters_.drops(reason) += messages;
   auto& log = drop_logs_[static_cast<std::size_t>(reason)];
-  ++log.unlogged;
+  log.unlogged += messages;
   auto now = std::chrono::steady_clock::now();
   if (log.last != std::chrono::steady_clock::time_point{} && now - log.last < kDropLogInterval) {
     return;
   }
-  // A message nobody routes is often expected (a surface's heartbeat), so it is no warning.
-  auto level = reason == DropReason::no_route ? spdlog::level::debug : spdlog::level::warn;
+  // A message nobody routes (a surface's heartbeat) or nobody listens to yet (no reply peer,
+  // no client) is often expected, so it is no warning.
+  auto level = reason == DropReason::no_route || reason == DropReason::no_peer
+                   ? spdlog::level::debug
+                   : spdlog::level::warn;
   if (log.unlogged == 1) {
     spdlog::log(level, "{}: dropped a message ({}): {}", name(), to_string(reason), detail);
   } else {

@@ -1,7 +1,8 @@
 // An endpoint is one named entry of `endpoints:`: the sockets (or ports) behind it, its
 // counters, and the two directions of traffic. Whatever arrives is handed, one OSC packet at a
-// time, to the context's on_packet (the router); whatever is routed to it comes in through
-// send(), one complete OSC packet (a message, or a bundle of messages routed together).
+// time and with its Origin, to the context's on_packet (the router); whatever is routed to it
+// comes in through send(), one complete OSC packet (a message, or a bundle of messages routed
+// together) that knows where its messages came from and how many it carries.
 // Nothing here is UDP- or TCP-shaped: each kind (udp_endpoint.h, tcp_endpoints.h, later MIDI)
 // reads its own settings and keeps its own connections.
 //
@@ -29,11 +30,25 @@ namespace oscbridge::daemon {
 
 class Endpoint;
 
+// Where a packet came from: the endpoint, and the peer that sent it (a UDP source, a TCP
+// client or server). A value, so that a stage holding a message can keep its origin too.
+struct Origin {
+  Endpoint* endpoint = nullptr;
+  sockaddr_storage peer{};  // ss_family AF_UNSPEC: no peer address (not a network endpoint)
+};
+
+// One complete OSC packet for an endpoint to send. Every message in it has the same origin.
+struct OutgoingPacket {
+  std::string_view bytes;
+  std::size_t messages = 1;        // 1, or the number of messages in a bundle (for counters)
+  const Origin* origin = nullptr;  // null when the packet did not come from an endpoint
+};
+
 struct EndpointContext {
   socket::EventLoop& loop;
   socket::Resolver& resolver;
   // A packet (datagram or deframed TCP frame) arrived on the endpoint.
-  std::function<void(Endpoint& source, std::string_view packet)> on_packet;
+  std::function<void(const Origin& origin, std::string_view packet)> on_packet;
 };
 
 // What an endpoint is doing right now, for status and logs.
@@ -52,8 +67,10 @@ class Endpoint {
   // Binds, listens or starts connecting. Returns "" or what went wrong; on failure nothing
   // stays open. Never blocks: names resolve and connections complete later, on the loop.
   virtual std::string open() = 0;
-  // Sends one complete OSC packet to wherever this endpoint sends.
-  virtual void send(std::string_view packet) = 0;
+  // Sends one complete OSC packet to wherever this endpoint sends. Counts `sent` once per
+  // message per receiver, or the drops (once per message) where it cannot. Returns whether
+  // any receiver took it (queued for sending): a route counts it as sent only then.
+  virtual bool send(const OutgoingPacket& packet) = 0;
   virtual EndpointState state() const = 0;
 
   // Whether next can be served by this endpoint's open sockets (same kind and the same
@@ -71,13 +88,21 @@ class Endpoint {
 
   // Counts a dropped message and logs it, at most once per reason every few seconds with
   // the number dropped since, so a flood cannot flood the log too.
-  void drop(DropReason reason, std::string_view detail);
+  void drop(DropReason reason, std::string_view detail) { drop(reason, 1, detail); }
+  void drop(DropReason reason, std::uint64_t messages, std::string_view detail);
+  // A packet that arrived and was refused before routing (malformed, too_large, acl): it
+  // counts as one message received and one dropped.
+  void drop_incoming(DropReason reason, std::string_view detail) {
+    ++counters_.received;
+    drop(reason, 1, detail);
+  }
 
   // Position in the current configuration; the router indexes endpoints by it.
   std::size_t index = 0;
 
  protected:
-  void deliver(std::string_view packet) { context_.on_packet(*this, packet); }
+  // peer: where the packet came from, or nullptr when that has no address.
+  void deliver(std::string_view packet, const sockaddr_storage* peer);
 
   config::Endpoint settings_;
   EndpointContext& context_;

@@ -76,6 +76,8 @@ Router::Router(const config::Config& config, const std::vector<Endpoint*>& endpo
     std::size_t frame =
         endpoints[i] != nullptr ? endpoints[i]->settings().max_frame() : config::kDefaultMaxFrame;
     outboxes_[i].buffer.resize(frame);
+    // Grows only with a bundle of more messages than ever before, like buffer above.
+    outboxes_[i].routes.reserve(64);
   }
 }
 
@@ -106,13 +108,15 @@ void Router::collect_candidates(std::string_view address) {
   std::sort(candidates_.begin(), candidates_.end());
 }
 
-void Router::route_packet(Endpoint& source, std::string_view packet) {
+void Router::route_packet(const Origin& origin, std::string_view packet) {
+  Endpoint& source = *origin.endpoint;
   in_bundle_ = packet.size() >= 8 && packet.substr(0, 8) == std::string_view("#bundle\0", 8);
+  bundle_origin_ = &origin;
   osc::ParseOptions options;
   options.max_bundle_depth = source.settings().max_bundle_depth();
   auto status = osc::for_each_message(
       packet,
-      [&](const osc::Message& message, osc::TimeTag time) { route_message(source, message, time); },
+      [&](const osc::Message& message, osc::TimeTag time) { route_message(origin, message, time); },
       options);
   if (in_bundle_) {
     // in_bundle_ ends with the packet: a stage may resume a message later, outside it.
@@ -121,14 +125,16 @@ void Router::route_packet(Endpoint& source, std::string_view packet) {
     }
     in_bundle_ = false;
   }
+  bundle_origin_ = nullptr;
   if (!status) {
     assign_joined(drop_detail_,
                   {status.error().reason, " at byte ", Decimal(status.error().offset)});
-    source.drop(DropReason::malformed, drop_detail_);
+    source.drop_incoming(DropReason::malformed, drop_detail_);
   }
 }
 
-void Router::route_message(Endpoint& source, const osc::Message& message, osc::TimeTag time) {
+void Router::route_message(const Origin& origin, const osc::Message& message, osc::TimeTag time) {
+  Endpoint& source = *origin.endpoint;
   ++source.counters().received;
   std::string_view address = message.address();
   collect_candidates(address);
@@ -158,7 +164,7 @@ void Router::route_message(Endpoint& source, const osc::Message& message, osc::T
         spdlog::trace("{} -> {} via '{}': {} ({} bytes)", source.name(), destination->name(),
                       route.settings.name, address, out->size());
       }
-      pass(index, 0, Outgoing{*destination, *out, time});
+      pass(index, 0, Outgoing{*destination, *out, time, origin});
     }
     if (route.settings.final) break;
   }
@@ -170,16 +176,25 @@ void Router::pass(std::uint32_t route, std::size_t next_stage, const Outgoing& o
   for (std::size_t i = next_stage; i < stages.size(); ++i) {
     if (!stages[i]->process(outgoing)) return;
   }
-  ++routes_[route].counters.sent;
-  deliver(outgoing.destination, outgoing.message, outgoing.time);
+  deliver(route, outgoing);
+}
+
+void Router::count_delivery(std::uint32_t route, bool taken) {
+  auto& counters = routes_[route].counters;
+  ++(taken ? counters.sent : counters.dropped);
 }
 
 void Router::resume(std::uint32_t route, std::size_t next_stage, const Outgoing& outgoing) {
   if (route < routes_.size()) pass(route, next_stage, outgoing);
 }
 
-void Router::deliver(Endpoint& destination, std::string_view message, osc::TimeTag time) {
-  if (!in_bundle_) return destination.send(message);
+void Router::deliver(std::uint32_t route, const Outgoing& outgoing) {
+  Endpoint& destination = outgoing.destination;
+  std::string_view message = outgoing.message;
+  osc::TimeTag time = outgoing.time;
+  if (!in_bundle_) {
+    return count_delivery(route, destination.send(OutgoingPacket{message, 1, &outgoing.origin}));
+  }
   Outbox& outbox = outboxes_[destination.index];
   if (outbox.pending &&
       (outbox.time != time || outbox.bundle->element_space().size() < message.size())) {
@@ -196,6 +211,7 @@ void Router::deliver(Endpoint& destination, std::string_view message, osc::TimeT
     outbox.pending = true;
   }
   outbox.bundle->add_element(message);
+  outbox.routes.push_back(route);
 }
 
 void Router::flush(Endpoint& destination) {
@@ -204,7 +220,11 @@ void Router::flush(Endpoint& destination) {
   outbox.pending = false;
   auto size = outbox.bundle->finish();
   outbox.bundle.reset();
-  if (size) destination.send(std::string_view(outbox.buffer.data(), *size));
+  const bool taken =
+      size && destination.send(OutgoingPacket{std::string_view(outbox.buffer.data(), *size),
+                                              outbox.routes.size(), bundle_origin_});
+  for (std::uint32_t route : outbox.routes) count_delivery(route, taken);
+  outbox.routes.clear();
 }
 
 }  // namespace oscbridge::daemon

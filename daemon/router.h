@@ -64,8 +64,8 @@ class Router {
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
-  // One datagram or deframed TCP frame from source.
-  void route_packet(Endpoint& source, std::string_view packet);
+  // One datagram or deframed TCP frame from origin.endpoint.
+  void route_packet(const Origin& origin, std::string_view packet);
 
   const std::vector<CompiledRoute>& routes() const { return routes_; }
 
@@ -85,20 +85,23 @@ class Router {
   using Index =
       std::unordered_map<std::string, std::vector<std::uint32_t>, TextHash, std::equal_to<>>;
 
-  // A bundle under construction for one destination endpoint.
+  // A bundle under construction for one destination endpoint, and the route of each of its
+  // messages, whose counters learn at the flush whether the endpoint took them.
   struct Outbox {
     std::vector<char> buffer;
     std::optional<osc::BundleBuilder> bundle;
+    std::vector<std::uint32_t> routes;
     osc::TimeTag time;
     bool pending = false;
   };
 
   void index_route(std::uint32_t route);
   void collect_candidates(std::string_view address);
-  void route_message(Endpoint& source, const osc::Message& message, osc::TimeTag time);
+  void route_message(const Origin& origin, const osc::Message& message, osc::TimeTag time);
   void pass(std::uint32_t route, std::size_t next_stage, const Outgoing& outgoing);
-  void deliver(Endpoint& destination, std::string_view message, osc::TimeTag time);
+  void deliver(std::uint32_t route, const Outgoing& outgoing);
   void flush(Endpoint& destination);
+  void count_delivery(std::uint32_t route, bool taken);
 
   std::vector<CompiledRoute> routes_;
   std::vector<Endpoint*> endpoints_;
@@ -110,7 +113,8 @@ class Router {
   std::string why_not_;
   std::string drop_detail_;
   bool in_bundle_ = false;
-  std::vector<Outbox> outboxes_;  // by endpoint index
+  const Origin* bundle_origin_ = nullptr;  // set while in_bundle_
+  std::vector<Outbox> outboxes_;           // by endpoint index
 };
 
 }  // namespace oscbridge::daemon

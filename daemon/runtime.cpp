@@ -21,8 +21,8 @@ bool same_port(const config::Endpoint& a, const config::Endpoint& b) {
 
 Runtime::Runtime(socket::EventLoop& loop, ConfigSource source)
     : loop_(loop), source_(std::move(source)), resolver_(loop), context_{loop, resolver_, {}} {
-  context_.on_packet = [this](Endpoint& source_endpoint, std::string_view packet) {
-    route(source_endpoint, packet);
+  context_.on_packet = [this](const Origin& origin, std::string_view packet) {
+    route(origin, packet);
   };
 }
 
@@ -30,8 +30,8 @@ Runtime::~Runtime() {
   shutdown();
 }
 
-void Runtime::route(Endpoint& source, std::string_view packet) {
-  if (router_) router_->route_packet(source, packet);
+void Runtime::route(const Origin& origin, std::string_view packet) {
+  if (router_) router_->route_packet(origin, packet);
 }
 
 std::optional<config::Config> Runtime::load(std::vector<std::string>& errors) {

@@ -86,7 +86,7 @@ class Runtime {
  private:
   std::optional<config::Config> load(std::vector<std::string>& errors);
   void build_router();
-  void route(Endpoint& source, std::string_view packet);
+  void route(const Origin& origin, std::string_view packet);
 
   socket::EventLoop& loop_;
   ConfigSource source_;

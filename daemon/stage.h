@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "daemon/endpoint.h"
 #include "osc/timetag.h"
 
 namespace oscbridge::daemon {
@@ -21,12 +22,14 @@ namespace oscbridge::daemon {
 class Endpoint;
 class Router;
 
-// One message on its way to one destination. message is an encoded OSC message, valid only
-// during the call; time is the timetag of the bundle it arrived in (immediate otherwise).
+// One message on its way to one destination. message is an encoded OSC message and origin
+// where it came from, both valid only during the call (a stage that keeps the message copies
+// both); time is the timetag of the bundle it arrived in (immediate otherwise).
 struct Outgoing {
   Endpoint& destination;
   std::string_view message;
   osc::TimeTag time;
+  const Origin& origin;
 };
 
 class Stage {

@@ -1,5 +1,7 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "daemon/tcp_endpoints.h"
 
 namespace oscbridge::daemon {
@@ -30,6 +32,53 @@ socket::ConnectionLimits stream_limits(const config::TcpSettings& settings) {
 bool same_stream_settings(const config::TcpSettings& current, const config::TcpSettings& next) {
   return current.framing == next.framing && current.max_frame == next.max_frame &&
          current.connect == next.connect;
+}
+
+void PendingMessages::queued(std::size_t frame_bytes, std::size_t messages,
+                             std::size_t still_queued) {
+  queued_total_ += frame_bytes;
+  forget_written(still_queued);
+  frames_.push_back(Frame{queued_total_, messages});
+}
+
+std::uint64_t PendingMessages::unwritten(std::size_t still_queued) {
+  forget_written(still_queued);
+  std::uint64_t messages = 0;
+  for (const Frame& frame : frames_) messages += frame.messages;
+  return messages;
+}
+
+void PendingMessages::forget_written(std::size_t still_queued) {
+  const std::uint64_t written = queued_total_ - still_queued;
+  while (!frames_.empty() && frames_.front().end <= written) frames_.pop_front();
+}
+
+bool TcpStream::send(Endpoint& endpoint, config::Framing framing, const OutgoingPacket& packet,
+                     std::string& frame_buffer) {
+  StreamFramer::encode(framing, packet.bytes, frame_buffer);
+  auto error = connection->send(frame_buffer);
+  if (!error) {
+    pending.queued(frame_buffer.size(), packet.messages, connection->queued_bytes());
+    endpoint.counters().sent += packet.messages;
+    return true;
+  }
+  if (error == socket::Errc::queue_full) {
+    endpoint.drop(DropReason::queue_full, packet.messages, peer + " is not reading");
+  } else {
+    endpoint.drop(DropReason::send_failed, packet.messages, peer + ": " + error.message());
+  }
+  return false;
+}
+
+void TcpStream::count_lost(Endpoint& endpoint, std::string_view whose) {
+  const std::size_t bytes = connection->queued_bytes();
+  if (bytes == 0) return;
+  // They were counted as sent when queued; they never left.
+  const std::uint64_t lost = pending.unwritten(bytes);
+  endpoint.counters().sent -= std::min(lost, endpoint.counters().sent);
+  endpoint.drop(DropReason::disconnected, lost,
+                std::to_string(lost) + " queued messages (" + std::to_string(bytes) +
+                    " bytes) lost with " + std::string(whose));
 }
 
 bool StreamFramer::has_partial_frame() const {

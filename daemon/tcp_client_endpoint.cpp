@@ -77,10 +77,7 @@ void TcpClientEndpoint::schedule_reconnect() {
 
 void TcpClientEndpoint::disconnect(std::string_view why) {
   if (!stream_) return;
-  if (auto queued = stream_->connection->queued_bytes(); queued > 0) {
-    drop(DropReason::disconnected,
-         std::to_string(queued) + " queued bytes lost with the connection");
-  }
+  stream_->count_lost(*this, "the connection");
   // Destroyed last: disconnect() may run inside the connection's own callback.
   auto gone = std::move(stream_);
   last_error_ = std::string(why);
@@ -92,28 +89,21 @@ void TcpClientEndpoint::disconnect(std::string_view why) {
 void TcpClientEndpoint::on_data(std::string_view bytes) {
   TcpStream& stream = *stream_;
   bool usable = stream.framer.feed(
-      bytes, [&](std::string_view packet) { deliver(packet); },
-      [&](DropReason reason, std::string_view detail) { drop(reason, detail); });
+      bytes, [&](std::string_view packet) { deliver(packet, &stream.connection->peer()); },
+      [&](DropReason reason, std::string_view detail) { drop_incoming(reason, detail); });
   if (!usable) return disconnect("stream framing lost");
   stream.idle.update(stream.framer.has_partial_frame(), [this] {
     disconnect("partial frame idle for " + std::to_string(tcp().idle_timeout.count()) + " ms");
   });
 }
 
-void TcpClientEndpoint::send(std::string_view packet) {
+bool TcpClientEndpoint::send(const OutgoingPacket& packet) {
   if (!stream_) {
-    return drop(DropReason::disconnected,
-                connector_.in_progress() ? "still connecting" : "waiting to reconnect");
+    drop(DropReason::disconnected, packet.messages,
+         connector_.in_progress() ? "still connecting" : "waiting to reconnect");
+    return false;
   }
-  StreamFramer::encode(tcp().framing, packet, frame_buffer_);
-  auto error = stream_->connection->send(frame_buffer_);
-  if (!error) {
-    ++counters_.sent;
-  } else if (error == socket::Errc::queue_full) {
-    drop(DropReason::queue_full, "server is not reading");
-  } else {
-    drop(DropReason::send_failed, error.message());
-  }
+  return stream_->send(*this, tcp().framing, packet, frame_buffer_);
 }
 
 EndpointState TcpClientEndpoint::state() const {

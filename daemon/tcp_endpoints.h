@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -84,6 +85,27 @@ bool same_stream_settings(const config::TcpSettings& current, const config::TcpS
 // descriptor had its turn, so deframing a flood never holds routing up for long.
 socket::ConnectionLimits stream_limits(const config::TcpSettings& settings);
 
+// The messages in frames a connection has queued and not yet written, so that a connection
+// closing with output pending counts the messages it loses rather than one drop for its bytes.
+class PendingMessages {
+ public:
+  // A frame of frame_bytes carrying messages was queued; still_queued is the connection's
+  // queued_bytes() after queueing it.
+  void queued(std::size_t frame_bytes, std::size_t messages, std::size_t still_queued);
+  // How many messages are in the still_queued bytes the connection never wrote.
+  std::uint64_t unwritten(std::size_t still_queued);
+
+ private:
+  void forget_written(std::size_t still_queued);
+
+  struct Frame {
+    std::uint64_t end;  // queued_total_ after this frame
+    std::size_t messages;
+  };
+  std::deque<Frame> frames_;
+  std::uint64_t queued_total_ = 0;
+};
+
 // One TCP stream of either endpoint kind: the connection, its deframer and its idle guard.
 struct TcpStream {
   TcpStream(std::unique_ptr<socket::Connection> connection_, const config::TcpSettings& settings,
@@ -96,6 +118,15 @@ struct TcpStream {
   StreamFramer framer;
   IdleGuard idle;
   std::string peer;
+  PendingMessages pending;
+
+  // Frames packet into frame_buffer and queues it; counts what happened on endpoint.
+  // Returns whether the connection took it.
+  bool send(Endpoint& endpoint, config::Framing framing, const OutgoingPacket& packet,
+            std::string& frame_buffer);
+  // Counts the messages still queued as dropped (disconnected) rather than sent, as the
+  // connection closes.
+  void count_lost(Endpoint& endpoint, std::string_view whose);
 };
 
 class TcpServerEndpoint final : public Endpoint {
@@ -104,7 +135,7 @@ class TcpServerEndpoint final : public Endpoint {
   ~TcpServerEndpoint() override;
 
   std::string open() override;
-  void send(std::string_view packet) override;
+  bool send(const OutgoingPacket& packet) override;
   EndpointState state() const override;
   void update_settings(const config::Endpoint& next) override;
   bool can_update_to(const config::Endpoint& next) const override;
@@ -128,7 +159,7 @@ class TcpClientEndpoint final : public Endpoint {
   ~TcpClientEndpoint() override;
 
   std::string open() override;
-  void send(std::string_view packet) override;
+  bool send(const OutgoingPacket& packet) override;
   EndpointState state() const override;
   void update_settings(const config::Endpoint& next) override;
   bool can_update_to(const config::Endpoint& next) const override;

@@ -78,10 +78,7 @@ void TcpServerEndpoint::close_client(socket::ConnectionId id, std::string_view w
   } else {
     spdlog::warn("{}: closing client {}: {}", name(), client->peer, why);
   }
-  if (auto queued = client->connection->queued_bytes(); queued > 0) {
-    drop(DropReason::disconnected,
-         std::to_string(queued) + " queued bytes lost with client " + client->peer);
-  }
+  client->count_lost(*this, "client " + client->peer);
 }
 
 void TcpServerEndpoint::on_data(socket::ConnectionId id, std::string_view bytes) {
@@ -89,9 +86,9 @@ void TcpServerEndpoint::on_data(socket::ConnectionId id, std::string_view bytes)
   if (found == clients_.end()) return;
   TcpStream& client = *found->second;
   bool usable = client.framer.feed(
-      bytes, [&](std::string_view packet) { deliver(packet); },
+      bytes, [&](std::string_view packet) { deliver(packet, &client.connection->peer()); },
       [&](DropReason reason, std::string_view detail) {
-        drop(reason, std::string(detail) + " from " + client.peer);
+        drop_incoming(reason, std::string(detail) + " from " + client.peer);
       });
   // Routing never closes a connection synchronously (sends are queued for the end of the
   // round), so the client is still here.
@@ -102,19 +99,16 @@ void TcpServerEndpoint::on_data(socket::ConnectionId id, std::string_view bytes)
   });
 }
 
-void TcpServerEndpoint::send(std::string_view packet) {
-  if (clients_.empty()) return;
-  StreamFramer::encode(tcp().framing, packet, frame_buffer_);
-  for (auto& [id, client] : clients_) {
-    auto error = client->connection->send(frame_buffer_);
-    if (!error) {
-      ++counters_.sent;
-    } else if (error == socket::Errc::queue_full) {
-      drop(DropReason::queue_full, "client " + client->peer + " is not reading");
-    } else {
-      drop(DropReason::send_failed, "client " + client->peer + ": " + error.message());
-    }
+bool TcpServerEndpoint::send(const OutgoingPacket& packet) {
+  if (clients_.empty()) {
+    drop(DropReason::no_peer, packet.messages, "no client is connected");
+    return false;
   }
+  bool taken = false;
+  for (auto& [id, client] : clients_) {
+    taken = client->send(*this, tcp().framing, packet, frame_buffer_) || taken;
+  }
+  return taken;
 }
 
 EndpointState TcpServerEndpoint::state() const {

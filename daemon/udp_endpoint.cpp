@@ -238,14 +238,14 @@ EndpointState UdpEndpoint::state() const {
 void UdpEndpoint::on_datagram(socket::SocketClient& peer, std::string_view datagram) {
   const sockaddr_storage& source = peer.peer_sockaddr();
   if (!allowed_source(udp().allow, source)) {
-    return drop(DropReason::acl, "source " + socket::format_address(source));
+    return drop_incoming(DropReason::acl, "source " + socket::format_address(source));
   }
   if (datagram.size() > udp().max_frame) {
-    return drop(DropReason::too_large,
-                std::to_string(datagram.size()) + " bytes from " + socket::format_address(source));
+    return drop_incoming(DropReason::too_large, std::to_string(datagram.size()) + " bytes from " +
+                                                    socket::format_address(source));
   }
   if (udp().reply) remember_peer(source);
-  deliver(datagram);
+  deliver(datagram, &source);
 }
 
 void UdpEndpoint::remember_peer(const sockaddr_storage& source) {
@@ -328,11 +328,12 @@ void UdpEndpoint::summarize_peers() {
 }
 
 void UdpEndpoint::send_to(socket::SocketServer& via, const sockaddr_storage& destination,
-                          std::string_view packet) {
-  if (batch_.size() == kBatchDatagrams || batch_used_ + packet.size() > kBatchBytes) flush_batch();
-  std::copy(packet.begin(), packet.end(), batch_bytes_.begin() + batch_used_);
-  batch_.push_back(Queued{&via, destination, batch_used_, packet.size()});
-  batch_used_ += packet.size();
+                          const OutgoingPacket& packet) {
+  const std::string_view bytes = packet.bytes;
+  if (batch_.size() == kBatchDatagrams || batch_used_ + bytes.size() > kBatchBytes) flush_batch();
+  std::copy(bytes.begin(), bytes.end(), batch_bytes_.begin() + batch_used_);
+  batch_.push_back(Queued{&via, destination, batch_used_, bytes.size(), packet.messages});
+  batch_used_ += bytes.size();
   flush_at_round_end_.schedule();
 }
 
@@ -343,7 +344,7 @@ void UdpEndpoint::flush_batch() {
     batch_view_.push_back(
         {&queued.destination, std::string_view(batch_bytes_.data() + queued.offset, queued.size)});
   }
-  std::size_t failed = 0;
+
   // One sendmmsg per run of datagrams that leave from the same socket.
   for (std::size_t start = 0; start < batch_.size();) {
     socket::SocketServer* via = batch_[start].via;
@@ -355,35 +356,45 @@ void UdpEndpoint::flush_batch() {
       next += via->send_many(batch_view_.data() + next, end - next, error);
       if (next < end) {
         // sendmmsg stopped at the datagram at `next`: count it and go on with the rest.
-        drop(DropReason::send_failed,
+        drop(DropReason::send_failed, batch_[next].messages,
              "to " + socket::format_address(batch_[next].destination) + ": " + error);
-        ++failed;
+        batch_[next].messages = 0;
         ++next;
       }
     }
     start = end;
   }
-  counters_.sent += batch_view_.size() - failed;
+  for (const auto& queued : batch_) counters_.sent += queued.messages;
   batch_.clear();
   batch_used_ = 0;
 }
 
-void UdpEndpoint::send(std::string_view packet) {
+bool UdpEndpoint::send(const OutgoingPacket& packet) {
+  bool taken = false;
   for (const auto& destination : destinations_) {
     if (destination.via == nullptr) {
-      drop(DropReason::unresolved, config::to_string(destination.where));
+      drop(DropReason::unresolved, packet.messages, config::to_string(destination.where));
       continue;
     }
     send_to(*destination.via, destination.address, packet);
+    taken = true;
   }
-  if (!udp().reply || !server_) return;
+  if (!udp().reply || !server_) return taken;
   reply_peers_.for_each_current(
-      Clock::now(), [&](const sockaddr_storage& address) { send_to(*server_, address, packet); },
+      Clock::now(),
+      [&](const sockaddr_storage& address) {
+        send_to(*server_, address, packet);
+        taken = true;
+      },
       [&](const sockaddr_storage& address) {
         log_peer(PeerEvent::forgotten, "peer " + socket::format_address(address) + " silent for " +
                                            std::to_string(whole_seconds(udp().reply_window)) +
                                            " s, no longer replied to");
       });
+  if (!taken && destinations_.empty()) {
+    drop(DropReason::no_peer, packet.messages, "no reply peer has been heard from yet");
+  }
+  return taken;
 }
 
 }  // namespace oscbridge::daemon

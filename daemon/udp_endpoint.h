@@ -27,7 +27,7 @@ class UdpEndpoint final : public Endpoint {
   ~UdpEndpoint() override;
 
   std::string open() override;
-  void send(std::string_view packet) override;
+  bool send(const OutgoingPacket& packet) override;
   EndpointState state() const override;
   void update_settings(const config::Endpoint& next) override;
 
@@ -67,7 +67,7 @@ class UdpEndpoint final : public Endpoint {
   socket::SocketServer* sender_for(int family, std::string& error);
   // Queues a datagram for the batch sent with one sendmmsg when the loop's round ends.
   void send_to(socket::SocketServer& via, const sockaddr_storage& destination,
-               std::string_view packet);
+               const OutgoingPacket& packet);
   void flush_batch();
 
   std::unique_ptr<socket::SocketServer> server_;  // the listen socket, if any
@@ -94,6 +94,7 @@ class UdpEndpoint final : public Endpoint {
     sockaddr_storage destination;
     std::size_t offset;
     std::size_t size;
+    std::size_t messages;
   };
   static constexpr std::size_t kBatchBytes = 256 * 1024;
   static constexpr std::size_t kBatchDatagrams = 64;

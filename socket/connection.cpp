@@ -82,8 +82,8 @@ struct Connection::Impl {
     watched = false;
     ::close(fd);
     fd = -1;
-    output.clear();
-    output_start = 0;
+    // The output stays, unwritten, so that the owner can tell in on_close (or after close())
+    // what was lost; it goes with the connection.
   }
 
   // Closes and tells the owner; the owner may destroy the connection inside on_close.

@@ -73,6 +73,8 @@ class Connection {
   // queue_limit is still taken when nothing is queued, so that every frame can go out once
   // the peer catches up; memory stays bounded by max(queue_limit, largest message).
   std::error_code send(std::string_view data);
+  // Bytes queued and not yet written; once the connection is closed (also inside on_close),
+  // the bytes it never wrote.
   std::size_t queued_bytes() const;
 
   // pause() stops watching the socket: nothing is read, no callback runs and queued output

@@ -28,13 +28,16 @@ class RecordingEndpoint final : public Endpoint {
  public:
   using Endpoint::Endpoint;
   std::string open() override { return ""; }
-  void send(std::string_view packet) override {
-    packets.emplace_back(packet);
-    ++counters_.sent;
+  bool send(const OutgoingPacket& packet) override {
+    packets.emplace_back(packet.bytes);
+    counters_.sent += packet.messages;
+    origins.push_back(packet.origin != nullptr ? packet.origin->endpoint : nullptr);
+    return true;
   }
   EndpointState state() const override { return {"recording", {}}; }
   std::size_t packet_count() const { return packets.size(); }
   std::vector<std::string> packets;
+  std::vector<const Endpoint*> origins;  // per packet: the endpoint its messages came from
 };
 
 // Three UDP endpoints a, b, c and the `routes:` key; tests append their routes.
@@ -94,7 +97,9 @@ class BasicHarness {
   }
 
   void route(std::string_view from, std::string_view packet) {
-    router_->route_packet(endpoint(from), packet);
+    Origin origin;
+    origin.endpoint = &endpoint(from);
+    router_->route_packet(origin, packet);
   }
 
   Router& router() { return *router_; }

@@ -25,10 +25,11 @@ class StoringEndpoint final : public Endpoint {
   using Endpoint::Endpoint;
   std::string open() override { return ""; }
   EndpointState state() const override { return {}; }
-  void send(std::string_view packet) override {
-    last_size = std::min(packet.size(), last.size());
-    std::copy_n(packet.data(), last_size, last.data());
+  bool send(const OutgoingPacket& packet) override {
+    last_size = std::min(packet.bytes.size(), last.size());
+    std::copy_n(packet.bytes.data(), last_size, last.data());
     ++packets;
+    return true;
   }
   std::size_t packet_count() const { return packets; }
   std::string_view last_packet() const { return std::string_view(last.data(), last_size); }

@@ -176,6 +176,18 @@ TEST_F(RouterTest, AFinalRouteStopsLaterRoutesForTheMessagesItMatched) {
   EXPECT_EQ(counters("a").drops(DropReason::not_applicable), 1u);
 }
 
+TEST_F(RouterTest, EveryPacketSentKnowsItsOriginAndHowManyMessagesItCarries) {
+  load("- { from: a, to: b }\n- { from: c, to: b }\n");
+  harness_.route("a", message("/x", 1));
+  harness_.route("c", bundle(osc::TimeTag(5), {message("/y", 2), message("/z", 3)}));
+  const auto& b = harness_.endpoint("b");
+  ASSERT_EQ(b.packets.size(), 2u);
+  EXPECT_EQ(b.origins,
+            (std::vector<const Endpoint*>{&harness_.endpoint("a"), &harness_.endpoint("c")}));
+  // The bundle carries two messages: sent counts messages, not packets.
+  EXPECT_EQ(counters("b").sent, 3u);
+}
+
 TEST_F(RouterTest, MalformedPacketsAreCountedAndRouteNothing) {
   load("- { from: a, to: b }\n");
   const std::string good = message("/x", 1);
@@ -189,7 +201,8 @@ TEST_F(RouterTest, MalformedPacketsAreCountedAndRouteNothing) {
   harness_.route("a", broken);
   EXPECT_EQ(harness_.total_sent(), 0u);
   EXPECT_EQ(counters("a").drops(DropReason::malformed), 4u);
-  EXPECT_EQ(counters("a").received, 0u);
+  // Each unreadable packet arrived all the same: it counts as one message received.
+  EXPECT_EQ(counters("a").received, 4u);
   harness_.route("a", good);  // and the endpoint keeps working
   EXPECT_EQ(at("b").size(), 1u);
 }
@@ -373,10 +386,11 @@ class HoldingStage final : public Stage {
     held_.emplace_back(outgoing.message);
     destination_ = &outgoing.destination;
     time_ = outgoing.time;
+    origin_ = outgoing.origin;
     return false;
   }
   void release() {
-    for (const auto& message : held_) pass_on(Outgoing{*destination_, message, time_});
+    for (const auto& message : held_) pass_on(Outgoing{*destination_, message, time_, origin_});
     held_.clear();
   }
 
@@ -387,6 +401,7 @@ class HoldingStage final : public Stage {
   std::vector<std::string> held_;
   Endpoint* destination_ = nullptr;
   osc::TimeTag time_;
+  Origin origin_;
 };
 
 TEST(RouterStageTest, StagesRunInOrderAndAHeldMessageIsResumedAfterThem) {

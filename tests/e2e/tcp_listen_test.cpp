@@ -141,7 +141,7 @@ TEST(TcpListenTest, LengthPrefixedFramesReachUdpWhateverTheReadBoundaries) {
 
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
   EXPECT_TRUE(
-      std::regex_search(daemon.log(), std::regex("endpoint eos: received 6, sent 0, dropped 1 "
+      std::regex_search(daemon.log(), std::regex("endpoint eos: received 7, sent 0, dropped 1 "
                                                  "\\(too_large 1\\)")))
       << "the refused frame is counted as too large: " << daemon.log();
 }

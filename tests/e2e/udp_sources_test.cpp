@@ -51,9 +51,9 @@ TEST(UdpSourcesTest, AllowListDropsAndCountsOtherSourcesAndForwardsListedOnes) {
 
   ASSERT_TRUE(log_counters_now(daemon, "forward")) << daemon.log();
   std::string log = daemon.log();
-  EXPECT_EQ(counters(log, "endpoint", "strict"), "received 0, sent 0, dropped 1 (acl 1)") << log;
+  EXPECT_EQ(counters(log, "endpoint", "strict"), "received 1, sent 0, dropped 1 (acl 1)") << log;
   EXPECT_EQ(counters(log, "endpoint", "loopback"), "received 1, sent 0, dropped 0") << log;
-  EXPECT_EQ(counters(log, "endpoint", "one_host"), "received 1, sent 0, dropped 3 (acl 3)") << log;
+  EXPECT_EQ(counters(log, "endpoint", "one_host"), "received 4, sent 0, dropped 3 (acl 3)") << log;
   EXPECT_EQ(counters(log, "endpoint", "out"), "received 0, sent 2, dropped 0") << log;
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }

@@ -172,6 +172,36 @@ TEST_F(ConnectionTest, OutputAPeerDoesNotReadIsQueuedAndFlushedInOrderWhenItRead
   })) << "EPOLLOUT still watched with no output pending";
 }
 
+TEST_F(ConnectionTest, APeerThatResetsLeavesTheUnwrittenBytesCountableInOnClose) {
+  auto pair = tcp_pair(4 << 10);
+  int small = 4 << 10;
+  ::setsockopt(pair.ours.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  ConnectionLimits limits;
+  limits.queue_limit = 16 << 20;
+  std::atomic<std::size_t> unwritten_at_close{0};
+  std::atomic<bool> closed{false};
+  loop.run_sync([&] {
+    connection = Connection::adopt(loop, pair.ours.release(), limits);
+    Connection::Handlers handlers;
+    handlers.on_close = [&](Connection& closing, std::error_code) {
+      unwritten_at_close = closing.queued_bytes();
+      closed = true;
+    };
+    connection->set_handlers(std::move(handlers));
+    ASSERT_FALSE(connection->send(pattern(2 << 20)));
+  });
+  ASSERT_TRUE(eventually(loop, [&] {
+    return connection->queued_bytes() > 0 && connection->queued_bytes() < (2u << 20);
+  }));
+  linger reset{1, 0};
+  ::setsockopt(pair.peer.get(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  pair.peer = Fd(-1);  // closes with a reset
+  ASSERT_TRUE(eventually(loop, [&] { return closed.load(); }));
+  // What the kernel never took is what the owner lost; it is still known in on_close.
+  EXPECT_GT(unwritten_at_close.load(), 1u << 20);
+  EXPECT_LT(unwritten_at_close.load(), 2u << 20);
+}
+
 TEST_F(ConnectionTest, ManySendsInOneRoundLeaveAsOneWrite) {
   // A SEQPACKET peer sees each write as one record, so records count writes.
   int fds[2];
