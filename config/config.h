@@ -23,6 +23,10 @@ namespace oscbridge::config {
 
 enum class LogLevel { trace, debug, info, warn, error, off };
 enum class Protocol { udp, tcp, midi };
+// Which peers heard at a udp endpoint's listen port also get what is routed to it. off: none
+// (only send destinations). all: every reply peer. others: every reply peer except the one a
+// message came from, when it came from this endpoint (peers of one endpoint kept in sync).
+enum class Reply { off, all, others };
 // slip: OSC 1.1 streams (RFC 1055, double END). length: OSC 1.0 int32 big-endian size prefix.
 enum class Framing { slip, length };
 
@@ -80,7 +84,8 @@ struct UdpSettings : NetworkSettings {
   std::vector<HostPort> send;
   // With listen: also send routed messages to every peer heard from within reply_window,
   // from the listen port (X32-style mixers answer to the port they were addressed from).
-  bool reply = false;
+  // `reply: true` is Reply::all, `reply: others` leaves out the peer a message came from.
+  Reply reply = Reply::off;
   std::chrono::milliseconds reply_window = kDefaultReplyWindow;
   // How many reply peers are remembered. A new source takes a free place or that of a peer
   // silent for longer than reply_window, at a bounded rate; otherwise its datagram is still

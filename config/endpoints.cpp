@@ -226,7 +226,15 @@ void EndpointReader::read_setting(const Entry& entry) {
       }
     }
   } else if (key == "reply") {
-    udp_.reply = read_bool(value, diagnostics_).value_or(false);
+    // true, false, or others (every peer but the one a message came from)
+    if (scalar_kind(entry.value) == ScalarKind::boolean) {
+      udp_.reply = read_bool(value, diagnostics_).value_or(false) ? Reply::all : Reply::off;
+    } else if (scalar_kind(entry.value) == ScalarKind::string && entry.value.Scalar() == "others") {
+      udp_.reply = Reply::others;
+    } else {
+      diagnostics_.error(entry.value_at,
+                         "reply: expected true, false or others, got " + describe(entry.value));
+    }
   } else if (key == "allow") {
     for (const Text& item : read_one_or_list(value, diagnostics_).value_or(std::vector<Text>{})) {
       CidrResult parsed = parse_cidr(item.text);
@@ -298,18 +306,22 @@ void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
       if (!listen && !find(entries, "send")) {
         diagnostics_.error(out_.name_at, "udp endpoint '" + name + "' needs listen, send or both");
       }
-      if (const Entry* reply = find(entries, "reply"); reply && udp_.reply && !listen) {
-        diagnostics_.error(reply->key_at, "reply: true needs listen: replies go out from the " +
-                                              std::string("listen port to peers heard there"));
+      if (const Entry* reply = find(entries, "reply");
+          reply && udp_.reply != Reply::off && !listen) {
+        diagnostics_.error(reply->key_at,
+                           "reply: " + std::string(udp_.reply == Reply::all ? "true" : "others") +
+                               " needs listen: replies go out from the listen "
+                               "port to peers heard there");
       }
       if (const Entry* allow = find(entries, "allow"); allow && !listen) {
         diagnostics_.error(allow->key_at, "allow filters what arrives at listen, but endpoint '" +
                                               name + "' does not listen");
       }
-      if (const Entry* window = find(entries, "reply_window"); window && !udp_.reply) {
+      if (const Entry* window = find(entries, "reply_window"); window && udp_.reply == Reply::off) {
         diagnostics_.error(window->key_at, "reply_window needs reply: true");
       }
-      if (const Entry* peers = find(entries, "reply_max_peers"); peers && !udp_.reply) {
+      if (const Entry* peers = find(entries, "reply_max_peers");
+          peers && udp_.reply == Reply::off) {
         diagnostics_.error(peers->key_at, "reply_max_peers needs reply: true");
       }
       break;
@@ -404,7 +416,7 @@ std::vector<ReadEndpoint> read_endpoints(const Entry& entry, Diagnostics& diagno
 
 bool can_send(const Endpoint& endpoint) {
   const UdpSettings* udp = endpoint.udp();
-  return !udp || !udp->send.empty() || udp->reply;
+  return !udp || !udp->send.empty() || udp->reply != Reply::off;
 }
 
 }  // namespace oscbridge::config::detail

@@ -186,6 +186,10 @@ TEST(EndpointShape, UdpOptionsThatNeedListenOrReply) {
       error_of("endpoints:\n  a:\n    protocol: udp\n    send: 10.0.0.1:1\n    reply: true\n"),
       "t.yaml:5:5: reply: true needs listen: replies go out from the listen port to peers "
       "heard there");
+  EXPECT_EQ(
+      error_of("endpoints:\n  a:\n    protocol: udp\n    send: 10.0.0.1:1\n    reply: others\n"),
+      "t.yaml:5:5: reply: others needs listen: replies go out from the listen port to peers "
+      "heard there");
   EXPECT_EQ(error_of("endpoints:\n  a:\n    protocol: udp\n    send: 10.0.0.1:1\n"
                      "    allow: 10.0.0.0/8\n"),
             "t.yaml:5:5: allow filters what arrives at listen, but endpoint 'a' does not listen");
@@ -206,7 +210,7 @@ TEST(EndpointShape, WrongValueKinds) {
             "t.yaml:4:11: send: the list is empty");
   EXPECT_EQ(
       error_of("endpoints:\n  a:\n    protocol: udp\n    listen: 0.0.0.0:1\n    reply: yes\n"),
-      "t.yaml:5:12: reply: expected true or false, got the text 'yes'");
+      "t.yaml:5:12: reply: expected true, false or others, got the text 'yes'");
   EXPECT_EQ(error_of("endpoints:\n  a: { protocol: udp, send: 127.0.0.1:2 }\n"
                      "routes:\n  - { to: a, final: yes }\n"),
             "t.yaml:4:21: final: expected true or false, got the text 'yes'");

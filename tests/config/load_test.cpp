@@ -76,7 +76,7 @@ TEST(LoadDesignExample, Endpoints) {
   UdpSettings touchosc;
   touchosc.listen = HostPort{"0.0.0.0", 8000};
   touchosc.send = {HostPort{"192.168.1.50", 9000}};
-  touchosc.reply = true;
+  touchosc.reply = Reply::all;
   Cidr lan;
   lan.family = AddressFamily::ipv4;
   lan.address = {192, 168, 1, 0};
@@ -182,7 +182,7 @@ routes:
       ASSERT_TRUE(endpoint.udp());
       EXPECT_EQ(endpoint.udp()->reply_window, 60s);
       EXPECT_EQ(endpoint.udp()->reply_max_peers, 64u);
-      EXPECT_FALSE(endpoint.udp()->reply);
+      EXPECT_EQ(endpoint.udp()->reply, Reply::off);
     }
   }
   ASSERT_EQ(config.routes.size(), 1u);
@@ -193,6 +193,21 @@ routes:
   EXPECT_FALSE(route.address);
   EXPECT_FALSE(route.args);
   EXPECT_FALSE(route.final);
+}
+
+TEST(LoadEndpoints, ReplyIsTrueFalseOrOthers) {
+  const Config config = load_ok(
+      "endpoints:\n"
+      "  a: { protocol: udp, listen: 127.0.0.1:1, reply: true }\n"
+      "  b: { protocol: udp, listen: 127.0.0.1:2, reply: false, send: 127.0.0.1:9 }\n"
+      "  c: { protocol: udp, listen: 127.0.0.1:3, reply: others, reply_window: 5s }\n"
+      "  d: { protocol: udp, listen: 127.0.0.1:4, reply: \"others\" }\n");
+  ASSERT_EQ(config.endpoints.size(), 4u);
+  EXPECT_EQ(config.endpoints[0].udp()->reply, Reply::all);
+  EXPECT_EQ(config.endpoints[1].udp()->reply, Reply::off);
+  EXPECT_EQ(config.endpoints[2].udp()->reply, Reply::others);
+  EXPECT_EQ(config.endpoints[2].udp()->reply_window, 5s);
+  EXPECT_EQ(config.endpoints[3].udp()->reply, Reply::others);
 }
 
 TEST(LoadRoutes, FinalIsABoolean) {
