@@ -78,6 +78,11 @@ class ReplyPeers {
     for (const auto& [key, peer] : peers_) visit(peer.address);
   }
 
+  // Whether two addresses are the same peer (family, address and port).
+  static bool same_peer(const sockaddr_storage& a, const sockaddr_storage& b) {
+    return key_of(a) == key_of(b);
+  }
+
   std::size_t size() const { return peers_.size(); }
   std::size_t max_peers() const { return max_peers_; }
   void clear() { peers_.clear(); }

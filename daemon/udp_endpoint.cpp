@@ -197,7 +197,7 @@ void UdpEndpoint::resolve(std::size_t index) {
 void UdpEndpoint::update_settings(const config::Endpoint& next) {
   bool destinations_changed = next.udp()->send != udp().send;
   Endpoint::update_settings(next);
-  if (!udp().reply) {
+  if (udp().reply == config::Reply::off) {
     reply_peers_.clear();
   } else {
     reply_peers_.set_limits(
@@ -244,7 +244,7 @@ void UdpEndpoint::on_datagram(socket::SocketClient& peer, std::string_view datag
     return drop_incoming(DropReason::too_large, std::to_string(datagram.size()) + " bytes from " +
                                                     socket::format_address(source));
   }
-  if (udp().reply) remember_peer(source);
+  if (udp().reply != config::Reply::off) remember_peer(source);
   deliver(datagram, &source);
 }
 
@@ -379,10 +379,18 @@ bool UdpEndpoint::send(const OutgoingPacket& packet) {
     send_to(*destination.via, destination.address, packet);
     taken = true;
   }
-  if (!udp().reply || !server_) return taken;
+  if (udp().reply == config::Reply::off || !server_) return taken;
+  // reply: others: a message that came from one of this endpoint's peers is not sent back to
+  // that peer (two tablets mirror each other without the sender's own fader jittering).
+  const sockaddr_storage* sender = nullptr;
+  if (udp().reply == config::Reply::others && packet.origin != nullptr &&
+      packet.origin->endpoint == this && packet.origin->peer.ss_family != AF_UNSPEC) {
+    sender = &packet.origin->peer;
+  }
   reply_peers_.for_each_current(
       Clock::now(),
       [&](const sockaddr_storage& address) {
+        if (sender != nullptr && ReplyPeers::same_peer(address, *sender)) return;
         send_to(*server_, address, packet);
         taken = true;
       },
@@ -392,7 +400,9 @@ bool UdpEndpoint::send(const OutgoingPacket& packet) {
                                            " s, no longer replied to");
       });
   if (!taken && destinations_.empty()) {
-    drop(DropReason::no_peer, packet.messages, "no reply peer has been heard from yet");
+    drop(DropReason::no_peer, packet.messages,
+         sender != nullptr ? "no reply peer but the sender"
+                           : "no reply peer has been heard from yet");
   }
   return taken;
 }

@@ -1,5 +1,7 @@
 // A UDP endpoint: receives on `listen`, sends routed packets to every `send` destination and,
-// with `reply: true`, to every peer heard from within reply_window, from the listen port.
+// with `reply: true`, to every peer heard from within reply_window, from the listen port
+// (`reply: others`: except the peer a packet's messages came from). reply_peers.h says which
+// sources become peers.
 // Without `listen` it sends from an ephemeral socket per address family. Destinations that
 // are host names resolve on the Resolver, never on the loop; until one resolves (retried with
 // backoff, like a TCP connect) what is routed to it is dropped as `unresolved`.
