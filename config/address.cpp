@@ -255,6 +255,57 @@ bool listen_addresses_overlap(const HostPort& a, const HostPort& b) {
                     [](char x, char y) { return std::tolower(x) == std::tolower(y); });
 }
 
+std::optional<AddressFamily> literal_family(std::string_view host) {
+  if (parse_ipv4(host)) return AddressFamily::ipv4;
+  if (parse_ipv6(split_scope(host).first)) return AddressFamily::ipv6;
+  return std::nullopt;
+}
+
+bool carries_ipv4(std::string_view host) {
+  const auto bytes = literal_bytes(host);
+  return bytes && prefix_equal(*bytes, mapped(std::array<std::uint8_t, 4>{}), 96);
+}
+
+bool is_any_address(std::string_view host) {
+  if (const auto v4 = parse_ipv4(host)) return *v4 == std::array<std::uint8_t, 4>{};
+  const auto v6 = parse_ipv6(host);
+  return v6 && *v6 == std::array<std::uint8_t, 16>{};
+}
+
+bool may_reach(const HostPort& listen, const HostPort& target) {
+  if (listen.port != target.port) return false;
+  const auto same_name = [](std::string_view a, std::string_view b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](char x, char y) { return std::tolower(x) == std::tolower(y); });
+  };
+  const auto is_localhost = [&](std::string_view host) {
+    return same_name(host, "localhost") || same_name(host, "localhost.");
+  };
+  const auto listen_bytes = literal_bytes(listen.host);
+  const auto target_bytes = literal_bytes(target.host);
+  if (!listen_bytes && !target_bytes) return same_name(listen.host, target.host);
+  const auto loopback = [](const std::array<std::uint8_t, 16>& bytes) {
+    std::array<std::uint8_t, 16> v6_loopback{};
+    v6_loopback[15] = 1;
+    return bytes == v6_loopback ||
+           prefix_equal(bytes, mapped(std::array<std::uint8_t, 4>{127, 0, 0, 0}), 96 + 8);
+  };
+  if (!listen_bytes || !target_bytes) {  // a name and a literal
+    const std::string_view name = listen_bytes ? target.host : listen.host;
+    const auto& bytes = listen_bytes ? *listen_bytes : *target_bytes;
+    if (!is_localhost(name)) return false;
+    return loopback(bytes) || (listen_bytes && is_wildcard(listen.host));
+  }
+  if (*listen_bytes == *target_bytes) {
+    return split_scope(listen.host).second == split_scope(target.host).second;
+  }
+  if (!is_wildcard(listen.host)) return false;
+  if (literal_family(listen.host) == AddressFamily::ipv4 && !carries_ipv4(target.host)) {
+    return false;  // 0.0.0.0 takes no IPv6
+  }
+  return loopback(*target_bytes) || is_wildcard(target.host);
+}
+
 bool Cidr::contains(std::span<const std::uint8_t> peer_address) const {
   std::array<std::uint8_t, 16> peer{};
   if (peer_address.size() == 4) {

@@ -36,4 +36,25 @@ CidrResult parse_cidr(std::string_view text);
 // scope as written (fe80::1%eth0 and fe80::1%eth1 do not overlap).
 bool listen_addresses_overlap(const HostPort& a, const HostPort& b);
 
+// The family of the socket a literal host needs: ipv4 for a.b.c.d, ipv6 for an IPv6 literal
+// (::ffff:a.b.c.d and scoped ones included). nullopt for a host name, whose family is known
+// only once it is resolved where the daemon runs.
+std::optional<AddressFamily> literal_family(std::string_view host);
+
+// An IPv4 literal, or an IPv6 literal that carries one (::ffff:a.b.c.d): what an IPv6 socket
+// reaches only when it is bound to the IPv6 any-address (dual stack).
+bool carries_ipv4(std::string_view host);
+
+// 0.0.0.0, or the IPv6 any-address (::).
+bool is_any_address(std::string_view host);
+
+// True when, on the machine the daemon runs on, datagrams or connections sent to `target`
+// can arrive at a socket bound to `listen` (same protocol assumed). Same port, and: the same
+// literal address (a bound address is local, scopes compared as written), the same host name
+// (case-insensitive), `localhost` and a loopback literal (127.0.0.0/8, ::1), or a wildcard
+// listen (0.0.0.0 for IPv4 targets, :: for both) and a local target: a loopback literal,
+// `localhost` or an any-address (which Linux delivers locally). Other names and the machine's
+// own non-loopback addresses are not recognised without the machine's interfaces and DNS.
+bool may_reach(const HostPort& listen, const HostPort& target);
+
 }  // namespace oscbridge::config

@@ -98,6 +98,10 @@ std::string_view to_string(LogLevel level) {
   return "?";
 }
 
+std::string_view to_string(MidiApi api) {
+  return api == MidiApi::alsa ? "alsa" : "jack";
+}
+
 std::string_view to_string(Protocol protocol) {
   switch (protocol) {
     case Protocol::udp:

@@ -107,8 +107,24 @@ struct TcpSettings : NetworkSettings {
   bool operator==(const TcpSettings&) const = default;
 };
 
+// Which MIDI system a midi endpoint uses (RtMidi's API).
+enum class MidiApi { alsa, jack };
+inline constexpr std::chrono::milliseconds kDefaultMidiRescan{2000};
+
 struct MidiSettings {
-  std::string port;  // matched against MIDI input and output port names
+  // The system port(s) to use: a name, or an ECMAScript regular expression matched against
+  // the whole port name. Empty only with virtual_port.
+  std::string port;
+  bool input = true;   // take MIDI in from the port (`input: false` turns it off)
+  bool output = true;  // send MIDI out to the port
+  MidiApi api = MidiApi::alsa;
+  // `virtual: true`: create ports named after the endpoint for other software to connect to.
+  bool virtual_port = false;
+  // MSB controllers (0..31) whose CC NUM and NUM+32 pair into one 14-bit value, ascending.
+  std::vector<int> cc14;
+  bool nrpn = false;  // CC 99/98 and 101/100 select (N)RPN parameters for CC 6/38/96/97
+  // How often a port that is missing (absent at start, or unplugged) is looked for.
+  std::chrono::milliseconds rescan = kDefaultMidiRescan;
   bool operator==(const MidiSettings&) const = default;
 };
 
@@ -245,6 +261,7 @@ Config default_config();
 std::string summary(const Config& config);
 
 std::string_view to_string(LogLevel level);
+std::string_view to_string(MidiApi api);
 std::string_view to_string(Protocol protocol);
 std::string_view to_string(Framing framing);
 // "1.2.3.4:80", "[::1]:80", "host.name:80": the form the file accepts.

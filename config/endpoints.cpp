@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <regex>
 
 #include "config/address.h"
 
@@ -38,6 +39,13 @@ constexpr std::array kKeyRules = {
     KeyRule{"port", kMidi,
             "midi endpoints (for udp and tcp the port is part of host:port, e.g. "
             "listen: 0.0.0.0:8000)"},
+    KeyRule{"input", kMidi, "midi endpoints"},
+    KeyRule{"output", kMidi, "midi endpoints"},
+    KeyRule{"api", kMidi, "midi endpoints"},
+    KeyRule{"virtual", kMidi, "midi endpoints"},
+    KeyRule{"cc14", kMidi, "midi endpoints"},
+    KeyRule{"nrpn", kMidi, "midi endpoints"},
+    KeyRule{"rescan", kMidi, "midi endpoints"},
     KeyRule{"max_frame", kUdp | kTcp, "udp and tcp endpoints"},
     KeyRule{"max_bundle_depth", kUdp | kTcp, "udp and tcp endpoints"},
     KeyRule{"max_clients", kTcpListen, "tcp endpoints that listen"},
@@ -57,6 +65,7 @@ constexpr std::array<std::string_view, kKeyRules.size()> key_names() {
 constexpr auto kKeys = key_names();
 constexpr std::array<std::string_view, 3> kProtocols = {"udp", "tcp", "midi"};
 constexpr std::array<std::string_view, 2> kFramings = {"slip", "length"};
+constexpr std::array<std::string_view, 2> kMidiApis = {"alsa", "jack"};
 
 unsigned role_bits(Role role) {
   switch (role) {
@@ -112,13 +121,15 @@ class EndpointReader {
   EndpointReader& operator=(const EndpointReader&) = delete;
 
   void read(const std::vector<Entry>& entries);
-  Position listen_at() const { return listen_at_; }
 
  private:
   std::optional<Protocol> read_protocol(const Entry& entry);
   std::optional<HostPort> read_address(const Entry& entry);
   void read_setting(const Entry& entry);
+  void read_cc14(const Entry& entry);
+  void check_port_pattern(const Entry& entry);
   void check_combinations(const std::vector<Entry>& entries);
+  void check_send_families();
 
   // Settings are read into every kind they apply to (all of them while the protocol is
   // unknown, so a bad value is still reported) and the protocol's kind is kept at the end.
@@ -126,7 +137,6 @@ class EndpointReader {
   Endpoint& endpoint_;
   Diagnostics& diagnostics_;
   Role role_ = Role::unknown;
-  Position listen_at_;
   NetworkSettings network_;
   UdpSettings udp_;
   TcpSettings tcp_;
@@ -204,6 +214,7 @@ void EndpointReader::read(const std::vector<Entry>& entries) {
       endpoint_.kind = midi_;
       break;
   }
+  out_.protocol_known = parsed_protocol.has_value();
   if (parsed_protocol) check_combinations(entries);
   out_.valid = diagnostics_.count() == errors_before;
 }
@@ -212,15 +223,17 @@ void EndpointReader::read_setting(const Entry& entry) {
   const Located value = located(entry);
   const std::string& key = entry.key;
   if (key == "listen") {
-    listen_at_ = entry.value_at;
+    out_.listen_at = entry.value_at;
     udp_.listen = tcp_.listen = read_address(entry);
   } else if (key == "connect") {
+    out_.connect_at = entry.value_at;
     tcp_.connect = read_address(entry);
   } else if (key == "send") {
     for (const Text& item : read_one_or_list(value, diagnostics_).value_or(std::vector<Text>{})) {
       HostPortResult parsed = parse_host_port(item.text);
       if (parsed.address) {
         udp_.send.push_back(*parsed.address);
+        out_.send_at.push_back(item.at);
       } else {
         diagnostics_.error(item.at, "send: " + parsed.error);
       }
@@ -258,10 +271,34 @@ void EndpointReader::read_setting(const Entry& entry) {
     // non-empty scalar is taken as written.
     if (entry.value.IsScalar() && !entry.value.Scalar().empty()) {
       midi_.port = entry.value.Scalar();
+      check_port_pattern(entry);
     } else {
       diagnostics_.error(entry.value_at,
                          "port: expected a MIDI port name, got " + describe(entry.value));
     }
+  } else if (key == "input") {
+    midi_.input = read_bool(value, diagnostics_).value_or(true);
+  } else if (key == "output") {
+    midi_.output = read_bool(value, diagnostics_).value_or(true);
+  } else if (key == "virtual") {
+    midi_.virtual_port = read_bool(value, diagnostics_).value_or(false);
+  } else if (key == "nrpn") {
+    midi_.nrpn = read_bool(value, diagnostics_).value_or(false);
+  } else if (key == "api") {
+    if (const auto text = read_string(value, diagnostics_)) {
+      if (*text == "alsa" || *text == "jack") {
+        midi_.api = *text == "alsa" ? MidiApi::alsa : MidiApi::jack;
+      } else {
+        diagnostics_.error(entry.value_at, "api: unknown MIDI API '" + *text + "', expected " +
+                                               one_of(kMidiApis) + did_you_mean(*text, kMidiApis));
+      }
+    }
+  } else if (key == "cc14") {
+    read_cc14(entry);
+  } else if (key == "rescan") {
+    using std::chrono::minutes, std::chrono::milliseconds;
+    midi_.rescan = read_duration(value, milliseconds(100), minutes(1), diagnostics_)
+                       .value_or(kDefaultMidiRescan);
   } else if (key == "max_frame") {
     const std::size_t max = role_ == Role::udp ? kMaxUdpFrame : kMaxTcpFrame;
     network_.max_frame = read_byte_size(value, 16, max, diagnostics_).value_or(kDefaultMaxFrame);
@@ -297,6 +334,42 @@ void EndpointReader::read_setting(const Entry& entry) {
   }
 }
 
+void EndpointReader::read_cc14(const Entry& entry) {
+  if (!entry.value.IsSequence()) {
+    diagnostics_.error(entry.value_at,
+                       "cc14: expected a list of MSB controller numbers 0..31, "
+                       "such as [7, 10], got " +
+                           describe(entry.value));
+    return;
+  }
+  for (std::size_t i = 0; i < entry.value.size(); ++i) {
+    const YAML::Node item = entry.value[i];
+    const Located value{item, position_of(item.Mark()), "cc14[" + std::to_string(i + 1) + "]"};
+    const auto number = read_integer(value, 0, 31, diagnostics_);
+    if (!number) continue;
+    const int controller = static_cast<int>(*number);
+    if (std::find(midi_.cc14.begin(), midi_.cc14.end(), controller) != midi_.cc14.end()) {
+      diagnostics_.error(
+          value.at, value.what + ": controller " + std::to_string(controller) + " is listed twice");
+      continue;
+    }
+    midi_.cc14.push_back(controller);
+  }
+  std::sort(midi_.cc14.begin(), midi_.cc14.end());
+}
+
+// A port name is matched as a regular expression (a plain name matches itself), so one that
+// does not compile is reported here rather than when the daemon looks for ports.
+void EndpointReader::check_port_pattern(const Entry& entry) {
+  try {
+    std::regex pattern(midi_.port, std::regex::ECMAScript);
+  } catch (const std::regex_error& error) {
+    diagnostics_.error(entry.value_at, "port: '" + midi_.port +
+                                           "' is not a valid regular expression (" + error.what() +
+                                           "); escape special characters such as \\( or \\[");
+  }
+}
+
 void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
   const std::string& name = endpoint_.name;
   const Entry* listen = find(entries, "listen");
@@ -324,6 +397,7 @@ void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
           peers && udp_.reply == Reply::off) {
         diagnostics_.error(peers->key_at, "reply_max_peers needs reply: true");
       }
+      check_send_families();
       break;
     case Protocol::tcp:
       if (listen && connect) {
@@ -335,9 +409,22 @@ void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
       }
       break;
     case Protocol::midi:
-      if (!find(entries, "port")) {
-        diagnostics_.error(out_.name_at,
-                           "midi endpoint '" + name + "' needs port: the name of a " + "MIDI port");
+      if (!find(entries, "port") && !midi_.virtual_port) {
+        diagnostics_.error(out_.name_at, "midi endpoint '" + name +
+                                             "' needs port: the name of a MIDI port (or a " +
+                                             "regular expression), or virtual: true");
+      }
+      if (const Entry* port = find(entries, "port"); port && midi_.virtual_port) {
+        diagnostics_.error(port->key_at,
+                           "port does not apply with virtual: true: a virtual endpoint creates "
+                           "its own ports, named '" +
+                               name + "'");
+      }
+      if (!midi_.input && !midi_.output) {
+        const Entry* at = find(entries, "input");
+        diagnostics_.error(
+            at ? at->key_at : find(entries, "output")->key_at,
+            "input: false and output: false leave endpoint '" + name + "' nothing to do");
       }
       break;
   }
@@ -355,20 +442,52 @@ void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
   }
 }
 
-void check_listen_overlaps(std::vector<ReadEndpoint>& endpoints,
-                           const std::vector<Position>& listen_at, Diagnostics& diagnostics) {
+// A udp endpoint that listens sends routed messages and replies from its listen socket
+// (daemon/udp_endpoint.cpp), so the daemon refuses to start when a literal send address is of
+// a family that socket cannot reach. Host names resolve where the daemon runs: not checked.
+void EndpointReader::check_send_families() {
+  if (!udp_.listen) return;
+  const HostPort& listen = *udp_.listen;
+  const auto listen_family = literal_family(listen.host);
+  if (!listen_family) return;
+  for (std::size_t i = 0; i < udp_.send.size(); ++i) {
+    const HostPort& send = udp_.send[i];
+    const auto send_family = literal_family(send.host);
+    if (!send_family) continue;
+    const std::string prefix = "send: " + to_string(send);
+    const std::string why = ": replies and sends go out from the listen socket; ";
+    if (*listen_family == AddressFamily::ipv4 && *send_family == AddressFamily::ipv6) {
+      diagnostics_.error(out_.send_at[i], prefix + " is IPv6 but listen " + to_string(listen) +
+                                              " is IPv4" + why +
+                                              "listen on [::] or send to an IPv4 address");
+    } else if (*listen_family == AddressFamily::ipv6 && !is_any_address(listen.host) &&
+               carries_ipv4(send.host)) {
+      const char* what = *send_family == AddressFamily::ipv4 ? " is IPv4" : " is IPv4-mapped";
+      diagnostics_.error(out_.send_at[i],
+                         prefix + what + " but listen " + to_string(listen) +
+                             " is IPv6, and only an IPv6 socket bound to [::] reaches IPv4" + why +
+                             "listen on [::] or an IPv4 address, or send to an IPv6 address");
+    }
+  }
+}
+
+// Endpoints with other errors take part (fixing those must not reveal an overlap) as long as
+// their protocol and listen address were read.
+void check_listen_overlaps(std::vector<ReadEndpoint>& endpoints, Diagnostics& diagnostics) {
   for (std::size_t later = 0; later < endpoints.size(); ++later) {
     const Endpoint& b = endpoints[later].endpoint;
-    if (!endpoints[later].valid || !b.listen()) continue;
+    if (!endpoints[later].protocol_known || !b.listen()) continue;
     for (std::size_t earlier = 0; earlier < later; ++earlier) {
       const Endpoint& a = endpoints[earlier].endpoint;
-      if (!endpoints[earlier].valid || !a.listen() || a.protocol() != b.protocol()) continue;
+      if (!endpoints[earlier].protocol_known || !a.listen() || a.protocol() != b.protocol()) {
+        continue;
+      }
       if (!listen_addresses_overlap(*a.listen(), *b.listen())) continue;
-      diagnostics.error(listen_at[later], "listen: " + std::string(to_string(b.protocol())) + " " +
-                                              to_string(*b.listen()) + " overlaps " +
-                                              to_string(*a.listen()) + " of endpoint '" + a.name +
-                                              "' (line " + std::to_string(listen_at[earlier].line) +
-                                              ")");
+      diagnostics.error(endpoints[later].listen_at,
+                        "listen: " + std::string(to_string(b.protocol())) + " " +
+                            to_string(*b.listen()) + " overlaps " + to_string(*a.listen()) +
+                            " of endpoint '" + a.name + "' (line " +
+                            std::to_string(endpoints[earlier].listen_at.line) + ")");
       endpoints[later].valid = false;
       break;
     }
@@ -387,7 +506,6 @@ std::vector<ReadEndpoint> read_endpoints(const Entry& entry, Diagnostics& diagno
   if (entry.value.size() == 0) {
     diagnostics.error(entry.value_at, "endpoints: at least one endpoint is needed");
   }
-  std::vector<Position> listen_at;
   for (const Entry& named : read_mapping(entry.value, diagnostics)) {
     ReadEndpoint& out = endpoints.emplace_back();
     out.endpoint.name = named.key;
@@ -401,16 +519,14 @@ std::vector<ReadEndpoint> read_endpoints(const Entry& entry, Diagnostics& diagno
       diagnostics.error(named.value_at, "endpoint '" + named.key + "': expected a mapping of " +
                                             "settings, got " + describe(named.value));
       out.valid = false;
-      listen_at.emplace_back();
       continue;
     }
     EndpointReader reader(out, diagnostics);
     const bool name_ok = out.valid;
     reader.read(read_mapping(named.value, diagnostics));
     out.valid = out.valid && name_ok;
-    listen_at.push_back(reader.listen_at());
   }
-  check_listen_overlaps(endpoints, listen_at, diagnostics);
+  check_listen_overlaps(endpoints, diagnostics);
   return endpoints;
 }
 

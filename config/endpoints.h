@@ -13,9 +13,14 @@ namespace oscbridge::config::detail {
 struct ReadEndpoint {
   Endpoint endpoint;  // filled as far as the file allowed
   Position name_at;
+  Position listen_at;             // of listen's value, when written
+  Position connect_at;            // of connect's value, when written
+  std::vector<Position> send_at;  // of each udp send address read, in send's order
   // False when anything in this endpoint was reported; routes then still know the name (no
   // cascade of "unknown endpoint") but skip checks that depend on its settings.
   bool valid = true;
+  // Whether `protocol` was read; the endpoint's kind is only its protocol's when it was.
+  bool protocol_known = false;
 };
 
 // Every endpoint named under `endpoints:`, in file order, including invalid ones.

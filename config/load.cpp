@@ -14,6 +14,7 @@
 
 #include "config/diagnostics.h"
 #include "config/endpoints.h"
+#include "config/loops.h"
 #include "config/routes.h"
 #include "config/yaml_reader.h"
 
@@ -181,9 +182,12 @@ std::optional<Config> read_document(const YAML::Node& root, Diagnostics& diagnos
     diagnostics.error(detail::position_of(root.Mark()),
                       "missing 'endpoints': at least one endpoint is needed");
   }
+  std::vector<detail::ReadRoute> routes;
   if (const Entry* entry = detail::find(entries, "routes")) {
-    config.routes = detail::read_routes(*entry, endpoints, diagnostics);
+    routes = detail::read_routes(*entry, endpoints, diagnostics);
   }
+  if (!diagnostics.has_errors()) detail::check_loops(endpoints, routes, diagnostics);
+  for (detail::ReadRoute& route : routes) config.routes.push_back(std::move(route.route));
   for (detail::ReadEndpoint& endpoint : endpoints) {
     config.endpoints.push_back(std::move(endpoint.endpoint));
   }

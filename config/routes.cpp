@@ -22,8 +22,9 @@ class RouteReader {
   RouteReader(const RouteReader&) = delete;
   RouteReader& operator=(const RouteReader&) = delete;
 
-  // nullopt when anything in the route was reported.
-  std::optional<Route> read(const Located& value, std::size_t number);
+  // nullopt when anything in the route was reported. name: the route's name, as far as it
+  // could be read, so that a route with errors still takes part in the duplicate check.
+  std::optional<Route> read(const Located& value, std::size_t number, std::string& name);
 
  private:
   enum class Direction { from, to };
@@ -92,7 +93,9 @@ CaptureScope RouteReader::read_match(const Entry& entry, Route& route) {
   return scope;
 }
 
-std::optional<Route> RouteReader::read(const Located& value, std::size_t number) {
+std::optional<Route> RouteReader::read(const Located& value, std::size_t number,
+                                       std::string& name) {
+  name = "route " + std::to_string(number);
   if (!value.node.IsMap()) {
     diagnostics_.error(value.at, value.what + ": expected a mapping with from, match, to, ..., " +
                                      "got " + describe(value.node));
@@ -101,15 +104,15 @@ std::optional<Route> RouteReader::read(const Located& value, std::size_t number)
   const std::size_t errors_before = diagnostics_.count();
   const std::vector<Entry> entries = read_mapping(value.node, diagnostics_);
   Route route;
-  route.name = "route " + std::to_string(number);
-  if (const Entry* name = find(entries, "name")) {
-    route.name = read_string(located(*name), diagnostics_).value_or(route.name);
+  route.name = name;
+  if (const Entry* written = find(entries, "name")) {
+    route.name = name = read_string(located(*written), diagnostics_).value_or(route.name);
     // The name goes into the daemon's log lines and counters as it is, where an ESC would
     // act on the terminal of whoever reads them.
     if (printable(route.name) != route.name) {
-      diagnostics_.error(name->value_at, "name: '" + route.name +
-                                             "' contains control characters; a route name is "
-                                             "printable text");
+      diagnostics_.error(written->value_at, "name: '" + route.name +
+                                                "' contains control characters; a route name is "
+                                                "printable text");
     }
   }
   reject_unknown_keys(entries, kRouteKeys, "route '" + route.name + "'", diagnostics_);
@@ -139,9 +142,9 @@ std::optional<Route> RouteReader::read(const Located& value, std::size_t number)
 
 }  // namespace
 
-std::vector<Route> read_routes(const Entry& entry, const std::vector<ReadEndpoint>& endpoints,
-                               Diagnostics& diagnostics) {
-  std::vector<Route> routes;
+std::vector<ReadRoute> read_routes(const Entry& entry, const std::vector<ReadEndpoint>& endpoints,
+                                   Diagnostics& diagnostics) {
+  std::vector<ReadRoute> routes;
   // `routes:` with every route commented out is a file being edited, not a mistake.
   if (entry.value.IsNull()) return routes;
   if (!entry.value.IsSequence()) {
@@ -160,17 +163,18 @@ std::vector<Route> read_routes(const Entry& entry, const std::vector<ReadEndpoin
     ++number;
     const Located value{element, position_of(element.Mark()),
                         "routes[" + std::to_string(number) + "]"};
-    std::optional<Route> route = reader.read(value, number);
-    if (!route) continue;
-    const auto same = std::find_if(seen.begin(), seen.end(),
-                                   [&](const Named& n) { return n.name == route->name; });
+    std::string name;
+    std::optional<Route> route = reader.read(value, number, name);
+    // Checked for routes with errors too: fixing those must not reveal a new one.
+    const auto same =
+        std::find_if(seen.begin(), seen.end(), [&](const Named& n) { return n.name == name; });
     if (same != seen.end()) {
-      diagnostics.error(value.at, "route name '" + route->name + "' is already used at line " +
+      diagnostics.error(value.at, "route name '" + name + "' is already used at line " +
                                       std::to_string(same->at.line));
       continue;
     }
-    seen.push_back({route->name, value.at});
-    routes.push_back(std::move(*route));
+    seen.push_back({name, value.at});
+    if (route) routes.push_back({std::move(*route), value.at});
   }
   return routes;
 }

@@ -11,8 +11,13 @@
 
 namespace oscbridge::config::detail {
 
+struct ReadRoute {
+  Route route;
+  Position at;  // of the route's list item
+};
+
 // Routes in file order; those with errors are reported and left out.
-std::vector<Route> read_routes(const Entry& entry, const std::vector<ReadEndpoint>& endpoints,
-                               Diagnostics& diagnostics);
+std::vector<ReadRoute> read_routes(const Entry& entry, const std::vector<ReadEndpoint>& endpoints,
+                                   Diagnostics& diagnostics);
 
 }  // namespace oscbridge::config::detail

@@ -9,8 +9,10 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <iostream>
 #include <memory>
 #include <mutex>
+#include <sstream>
 
 #include "config/load.h"
 #include "daemon/runtime.h"
@@ -24,7 +26,7 @@ namespace {
 sigset_t handled_signals() {
   sigset_t signals;
   sigemptyset(&signals);
-  for (int number : {SIGHUP, SIGTERM, SIGINT, SIGUSR1}) sigaddset(&signals, number);
+  for (int number : {SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) sigaddset(&signals, number);
   return signals;
 }
 
@@ -65,8 +67,10 @@ class Service {
     spdlog::info("reloaded: {}", summary);
   }
 
+  // Asked for (SIGUSR1) or the last word (shutdown): printed whatever the log level, even
+  // `off`, which quiets the daemon's own chatter but must not swallow an answer.
   void log_counters() const {
-    for (const auto& line : describe_counters(runtime_.status())) spdlog::info("{}", line);
+    for (const auto& line : describe_counters(runtime_.status())) log_always(line);
   }
 
   // After a start that failed there is nothing to report: only what did open is closed.
@@ -108,6 +112,10 @@ class Service {
         break;
       case SIGUSR1:
         log_counters();
+        break;
+      case SIGUSR2:
+        // Reserved: taken off the default action (which ends the process) and ignored.
+        spdlog::info("received SIGUSR2: ignored (SIGUSR1 prints the counters, SIGHUP reloads)");
         break;
       default: {
         spdlog::info("received {}", number == SIGINT ? "SIGINT" : "SIGTERM");
@@ -167,13 +175,23 @@ int run_daemon(const DaemonOptions& options) {
 }
 
 int validate_config(const std::string& path) {
-  auto result = config::load_file(path);
+  // "-": standard input, named "<stdin>" in the errors and the summary.
+  const bool from_stdin = path == "-";
+  const std::string label = from_stdin ? "<stdin>" : path;
+  config::LoadResult result;
+  if (from_stdin) {
+    std::ostringstream text;
+    text << std::cin.rdbuf();
+    result = config::load_string(text.str(), label);
+  } else {
+    result = config::load_file(path);
+  }
   if (!result.config) {
     for (const auto& error : result.errors) std::fprintf(stderr, "%s\n", error.c_str());
     return 1;
   }
   for (const auto& warning : result.warnings) std::fprintf(stderr, "%s\n", warning.c_str());
-  std::printf("%s: OK, %s\n", path.c_str(), config::summary(*result.config).c_str());
+  std::printf("%s: OK, %s\n", label.c_str(), config::summary(*result.config).c_str());
   return 0;
 }
 

@@ -1,6 +1,6 @@
 // The oscbridge service: loads the configuration, opens every endpoint on one EventLoop,
-// routes, and handles signals (SIGHUP reload, SIGTERM/SIGINT stop, SIGUSR1 counters) through
-// a signalfd on that loop, reporting its state to systemd.
+// routes, and handles signals (SIGHUP reload, SIGTERM/SIGINT stop, SIGUSR1 counters, SIGUSR2
+// reserved and ignored) through a signalfd on that loop, reporting its state to systemd.
 //
 // Ownership and threading: run() is called once, from the main thread, and blocks until the
 // daemon stops. Signals are blocked in every thread before the loop starts; all routing
@@ -24,7 +24,8 @@ struct DaemonOptions {
 // Returns the process exit code: 0 after a clean stop, 1 when it could not start.
 int run_daemon(const DaemonOptions& options);
 
-// `oscbridge validate FILE`: prints the summary (exit 0) or every error (exit 1).
+// `oscbridge validate FILE`: prints the summary (exit 0) or every error (exit 1). FILE "-"
+// reads standard input.
 int validate_config(const std::string& path);
 
 }  // namespace oscbridge::daemon

@@ -11,10 +11,23 @@ namespace oscbridge::daemon {
 
 namespace {
 constexpr auto kDropLogInterval = std::chrono::seconds(5);
+
+// A message nobody routes (a surface's heartbeat) or nobody listens to yet (no reply peer,
+// no client) is often expected, so it is no warning.
+spdlog::level::level_enum drop_log_level(DropReason reason) {
+  return reason == DropReason::no_route || reason == DropReason::no_peer ? spdlog::level::debug
+                                                                         : spdlog::level::warn;
+}
 }  // namespace
 
 Endpoint::Endpoint(const config::Endpoint& settings, EndpointContext& context)
     : settings_(settings), context_(context) {}
+
+Endpoint::~Endpoint() {
+  for (auto& log : drop_logs_) {
+    if (log.summary_timer != 0) context_.loop.cancel(log.summary_timer);
+  }
+}
 
 void Endpoint::deliver(std::string_view packet, const sockaddr_storage* peer) {
   Origin origin;
@@ -24,25 +37,54 @@ void Endpoint::deliver(std::string_view packet, const sockaddr_storage* peer) {
 }
 
 void Endpoint::drop(DropReason reason, std::uint64_t messages, std::string_view detail) {
+  record_drop(reason, DropKind::message, messages, detail);
+}
+
+void Endpoint::refuse_client(DropReason reason, std::string_view peer, std::string_view why) {
+  // The detail as a summary shows it: "127.0.0.1:51234: not in allow".
+  std::string detail;
+  detail.reserve(peer.size() + 2 + why.size());
+  detail.append(peer).append(": ").append(why);
+  record_drop(reason, DropKind::client, 1, detail);
+}
+
+void Endpoint::record_drop(DropReason reason, DropKind kind, std::uint64_t messages,
+                           std::string_view detail) {
   counters_.drops(reason) += messages;
+  // A drop the log level hides (no_route below debug) is only counted: no copy, no timer.
+  if (!spdlog::should_log(drop_log_level(reason))) return;
   auto& log = drop_logs_[static_cast<std::size_t>(reason)];
   log.unlogged += messages;
+  log.kind = kind;
+  log.latest.assign(detail);
   auto now = std::chrono::steady_clock::now();
-  if (log.last != std::chrono::steady_clock::time_point{} && now - log.last < kDropLogInterval) {
-    return;
+  if (log.last == std::chrono::steady_clock::time_point{} || now - log.last >= kDropLogInterval) {
+    return log_drops(reason);
   }
-  // A message nobody routes (a surface's heartbeat) or nobody listens to yet (no reply peer,
-  // no client) is often expected, so it is no warning.
-  auto level = reason == DropReason::no_route || reason == DropReason::no_peer
-                   ? spdlog::level::debug
-                   : spdlog::level::warn;
-  if (log.unlogged == 1) {
-    spdlog::log(level, "{}: dropped a message ({}): {}", name(), to_string(reason), detail);
+  // Within the interval: told by the timer when it ends, with the latest detail of this burst.
+  if (log.summary_timer == 0) {
+    log.summary_timer = context_.loop.run_after(log.last + kDropLogInterval - now, [this, reason] {
+      drop_logs_[static_cast<std::size_t>(reason)].summary_timer = 0;
+      log_drops(reason);
+    });
+  }
+}
+
+void Endpoint::log_drops(DropReason reason) {
+  auto& log = drop_logs_[static_cast<std::size_t>(reason)];
+  if (log.unlogged == 0) return;
+  auto level = drop_log_level(reason);
+  const bool client = log.kind == DropKind::client;
+  if (log.unlogged == 1 && client) {
+    spdlog::log(level, "{}: refused client {} ({})", name(), log.latest, to_string(reason));
+  } else if (log.unlogged == 1) {
+    spdlog::log(level, "{}: dropped a message ({}): {}", name(), to_string(reason), log.latest);
   } else {
-    spdlog::log(level, "{}: dropped {} messages ({}) in the last {} s; latest: {}", name(),
-                log.unlogged, to_string(reason), kDropLogInterval.count(), detail);
+    spdlog::log(level, "{}: {} {} {} ({}) in the last {} s; latest: {}", name(),
+                client ? "refused" : "dropped", log.unlogged, client ? "clients" : "messages",
+                to_string(reason), kDropLogInterval.count(), log.latest);
   }
-  log.last = now;
+  log.last = std::chrono::steady_clock::now();
   log.unlogged = 0;
 }
 

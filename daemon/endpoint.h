@@ -60,7 +60,7 @@ struct EndpointState {
 class Endpoint {
  public:
   Endpoint(const config::Endpoint& settings, EndpointContext& context);
-  virtual ~Endpoint() = default;
+  virtual ~Endpoint();
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
 
@@ -86,8 +86,11 @@ class Endpoint {
   EndpointCounters& counters() { return counters_; }
   const EndpointCounters& counters() const { return counters_; }
 
-  // Counts a dropped message and logs it, at most once per reason every few seconds with
-  // the number dropped since, so a flood cannot flood the log too.
+  // Counts dropped messages and logs them, at most once per reason every few seconds, so a
+  // flood cannot flood the log too: the first drop after a quiet spell at once, the rest of
+  // a burst as one summary ("dropped N messages (REASON) in the last 5 s; latest: DETAIL")
+  // from a timer when the interval ends. The timer is armed only while drops wait to be
+  // told, and cancelled with the endpoint.
   void drop(DropReason reason, std::string_view detail) { drop(reason, 1, detail); }
   void drop(DropReason reason, std::uint64_t messages, std::string_view detail);
   // A packet that arrived and was refused before routing (malformed, too_large, acl): it
@@ -96,6 +99,9 @@ class Endpoint {
     ++counters_.received;
     drop(reason, 1, detail);
   }
+  // A connection refused as it was accepted (acl, max_clients): counted as a drop of that
+  // reason and logged like drop(), but as "refused client PEER: WHY (REASON)".
+  void refuse_client(DropReason reason, std::string_view peer, std::string_view why);
 
   // Position in the current configuration; the router indexes endpoints by it.
   std::size_t index = 0;
@@ -109,10 +115,18 @@ class Endpoint {
   EndpointCounters counters_;
 
  private:
+  enum class DropKind { message, client };
   struct DropLog {
     std::chrono::steady_clock::time_point last{};
     std::uint64_t unlogged = 0;
+    DropKind kind = DropKind::message;  // of the latest unlogged drop
+    std::string latest;                 // its detail (reused, so a flood allocates nothing)
+    socket::EventLoop::TimerId summary_timer = 0;
   };
+  void record_drop(DropReason reason, DropKind kind, std::uint64_t messages,
+                   std::string_view detail);
+  void log_drops(DropReason reason);
+
   std::array<DropLog, kDropReasonCount> drop_logs_{};
 };
 

@@ -1,52 +1,58 @@
 // oscbridge: routes Open Sound Control between endpoints as a YAML file says.
 //   oscbridge run [-c FILE]     the daemon, in the foreground
-//   oscbridge validate FILE     check a configuration file
-#include <cstdio>
+//   oscbridge validate FILE|-   check a configuration file (- reads standard input)
+// The command line is parsed by CLI11, which also writes --help and the usage errors.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
 #include <string>
-#include <string_view>
 
 #include "daemon/daemon.h"
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: oscbridge run [-c FILE]     route OSC as FILE says (default: %s,\n"
-    "                                   else a built-in UDP 127.0.0.1:9000 -> 127.0.0.1:9001)\n"
-    "       oscbridge validate FILE     check FILE; print a summary or every error\n"
-    "       oscbridge --version\n";
-
-int usage(int exit_code) {
-  std::fprintf(exit_code == 0 ? stdout : stderr, kUsage, oscbridge::daemon::kDefaultConfigPath);
-  return exit_code;
-}
+constexpr const char* kSignals =
+    "Signals (run): SIGHUP reloads the configuration, SIGTERM and SIGINT stop cleanly,\n"
+    "SIGUSR1 prints every endpoint's and route's counters (whatever the log level),\n"
+    "SIGUSR2 is reserved and ignored.";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) return usage(2);
-  std::string_view command = argv[1];
-  if (command == "--help" || command == "-h" || command == "help") return usage(0);
-  if (command == "--version") {
-    std::printf("oscbridge %s\n", OSCBRIDGE_VERSION);
-    return 0;
+  CLI::App app{"oscbridge: routes Open Sound Control between endpoints as a YAML file says."};
+  app.set_version_flag("--version", std::string("oscbridge ") + OSCBRIDGE_VERSION);
+  app.require_subcommand(0, 1);
+
+  oscbridge::daemon::DaemonOptions options;
+  std::string config_path;
+  auto* run = app.add_subcommand("run", "Route OSC in the foreground as the configuration says.");
+  auto* config =
+      run->add_option("-c,--config", config_path,
+                      std::string("Configuration file; without it ") +
+                          oscbridge::daemon::kDefaultConfigPath +
+                          " when present, else a built-in UDP 127.0.0.1:9000 -> 127.0.0.1:9001")
+          ->type_name("FILE");
+  run->footer(kSignals);
+
+  std::string validate_path;
+  auto* validate = app.add_subcommand(
+      "validate", "Check a configuration file: exit 0 and a summary, or exit 1 and every error.");
+  validate->add_option("FILE", validate_path, "The file to check; - reads standard input")
+      ->required();
+  app.footer(kSignals);  // after the subcommands, which would otherwise inherit it
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // --help and --version exit 0; a usage error prints why and exits 2, as before CLI11.
+    int code = app.exit(error);
+    return code == 0 ? 0 : 2;
   }
-  if (command == "validate") {
-    if (argc != 3) return usage(2);
-    return oscbridge::daemon::validate_config(argv[2]);
+  if (*validate) return oscbridge::daemon::validate_config(validate_path);
+  if (!*run) {
+    std::cerr << app.help() << "A command is required: run or validate\n";
+    return 2;
   }
-  if (command == "run") {
-    oscbridge::daemon::DaemonOptions options;
-    for (int i = 2; i < argc; ++i) {
-      std::string_view arg = argv[i];
-      if ((arg == "-c" || arg == "--config") && i + 1 < argc) {
-        options.config_path = argv[++i];
-      } else {
-        std::fprintf(stderr, "oscbridge run: unexpected argument '%s'\n", argv[i]);
-        return usage(2);
-      }
-    }
-    return oscbridge::daemon::run_daemon(options);
-  }
-  std::fprintf(stderr, "oscbridge: unknown command '%s'\n", argv[1]);
-  return usage(2);
+  if (config->count() > 0) options.config_path = config_path;
+  return oscbridge::daemon::run_daemon(options);
 }

@@ -47,9 +47,16 @@ std::optional<config::Config> Runtime::load(std::vector<std::string>& errors) {
   errors = result.errors;
   for (const auto& error : result.errors) spdlog::error("{}", error);
   if (!result.config) return std::nullopt;
-  for (const auto& warning : result.warnings) spdlog::warn("{}", warning);
+  // The warnings and the "loaded" line are said at the level the file asks for, whatever the
+  // running one: `off` means not even these.
+  const auto level = result.config->log_level;
+  if (level_shows(level, config::LogLevel::warn)) {
+    for (const auto& warning : result.warnings) log_always(warning, config::LogLevel::warn);
+  }
   config_file_ = *path;
-  spdlog::info("loaded {}: {}", *path, config::summary(*result.config));
+  if (level_shows(level, config::LogLevel::info)) {
+    log_always("loaded " + *path + ": " + config::summary(*result.config));
+  }
   return result.config;
 }
 
@@ -71,6 +78,10 @@ ApplyResult Runtime::reload() {
 }
 
 ApplyResult Runtime::apply(const config::Config& next) {
+  // The new level holds while its endpoints open, so what they log follows it (with `off`,
+  // nothing); a failed apply puts the running level back before saying why.
+  const auto running_level = spdlog::get_level();
+  set_log_level(next.log_level);
   const auto& wanted = next.endpoints;
   std::vector<std::unique_ptr<Endpoint>> kept(wanted.size());
   std::vector<bool> taken(endpoints_.size(), false);
@@ -134,6 +145,7 @@ ApplyResult Runtime::apply(const config::Config& next) {
     for (auto i : waiting) open_fresh(i);
     if (!errors.empty()) {
       // Roll back: free the ports again and reopen what was closed for them.
+      spdlog::set_level(running_level);
       for (auto i : waiting) fresh[i].reset();
       for (auto j : closed) {
         std::string error;
@@ -149,6 +161,7 @@ ApplyResult Runtime::apply(const config::Config& next) {
     }
   }
   if (!errors.empty()) {
+    spdlog::set_level(running_level);
     for (const auto& error : errors) spdlog::error("{}", error);
     fresh.clear();
     // Nothing was committed: the kept endpoints go back where they were, untouched.
@@ -160,7 +173,6 @@ ApplyResult Runtime::apply(const config::Config& next) {
   }
 
   // Commit.
-  set_log_level(next.log_level);
   std::vector<std::unique_ptr<Endpoint>> next_endpoints(wanted.size());
   for (std::size_t i = 0; i < wanted.size(); ++i) {
     if (kept[i]) {

@@ -70,20 +70,43 @@ void setup_logging() {
   spdlog::set_default_logger(std::move(logger));
 }
 
-void set_log_level(config::LogLevel level) {
+namespace {
+
+spdlog::level::level_enum to_spdlog(config::LogLevel level) {
   switch (level) {
     case config::LogLevel::trace:
-      return spdlog::set_level(spdlog::level::trace);
+      return spdlog::level::trace;
     case config::LogLevel::debug:
-      return spdlog::set_level(spdlog::level::debug);
+      return spdlog::level::debug;
     case config::LogLevel::info:
-      return spdlog::set_level(spdlog::level::info);
+      return spdlog::level::info;
     case config::LogLevel::warn:
-      return spdlog::set_level(spdlog::level::warn);
+      return spdlog::level::warn;
     case config::LogLevel::error:
-      return spdlog::set_level(spdlog::level::err);
+      return spdlog::level::err;
     case config::LogLevel::off:
-      return spdlog::set_level(spdlog::level::off);
+      return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
+}  // namespace
+
+void set_log_level(config::LogLevel level) {
+  spdlog::set_level(to_spdlog(level));
+}
+
+bool level_shows(config::LogLevel configured, config::LogLevel line) {
+  return configured != config::LogLevel::off && to_spdlog(configured) <= to_spdlog(line);
+}
+
+void log_always(std::string_view line, config::LogLevel level) {
+  auto logger = spdlog::default_logger();
+  spdlog::details::log_msg message(logger->name(), to_spdlog(level),
+                                   spdlog::string_view_t(line.data(), line.size()));
+  for (const auto& sink : logger->sinks()) {
+    sink->log(message);
+    sink->flush();
   }
 }
 

@@ -11,6 +11,9 @@ namespace oscbridge::daemon {
 namespace {
 // One attempt (name lookup and connect) gives up after this; then the backoff applies.
 constexpr auto kConnectTimeout = std::chrono::seconds(5);
+// A server that stays away is a warning when it starts failing and then once this often;
+// every attempt is still logged at debug.
+constexpr auto kFailureLogInterval = std::chrono::seconds(60);
 }  // namespace
 
 TcpClientEndpoint::TcpClientEndpoint(const config::Endpoint& settings, EndpointContext& context)
@@ -56,16 +59,34 @@ void TcpClientEndpoint::start_connect() {
 void TcpClientEndpoint::on_connected(socket::Connector::Result result) {
   if (!result.connection) {
     last_error_ = result.message;
+    ++failed_attempts_;
+    auto now = std::chrono::steady_clock::now();
     // The message names the target: "cannot connect to mixer:3032: Connection refused".
-    spdlog::warn("{}: {}; retrying in {} ms", name(), result.message, backoff_.count());
+    if (failing_since_ == std::chrono::steady_clock::time_point{}) {
+      failing_since_ = failure_logged_ = now;
+      spdlog::warn("{}: {}; retrying in {} ms", name(), result.message, backoff_.count());
+    } else if (now - failure_logged_ >= kFailureLogInterval) {
+      failure_logged_ = now;
+      auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now - failing_since_);
+      spdlog::warn("{}: {}; still failing, {} attempts in {} s; retrying in {} ms", name(),
+                   result.message, failed_attempts_, seconds.count(), backoff_.count());
+    } else {
+      spdlog::debug("{}: {}; retrying in {} ms", name(), result.message, backoff_.count());
+    }
     return schedule_reconnect();
   }
   last_error_.clear();
   backoff_ = tcp().reconnect_min;
   stream_ = std::make_unique<TcpStream>(std::move(result.connection), tcp(), context_.loop);
-  const auto& local = stream_->connection->local();
-  spdlog::info("{}: connected to {} from {}", name(), config::to_string(*tcp().connect),
-               socket::format_address(local));
+  // A name is logged with the address it resolved to: "mixer:3032 (192.168.1.20:3032)".
+  std::string target = config::to_string(*tcp().connect);
+  if (!socket::is_literal_address(tcp().connect->host)) target += " (" + stream_->peer + ")";
+  std::string recovered =
+      failed_attempts_ > 0 ? " after " + std::to_string(failed_attempts_) + " failed attempts" : "";
+  spdlog::info("{}: connected to {} from {}{}", name(), target,
+               socket::format_address(stream_->connection->local()), recovered);
+  failed_attempts_ = 0;
+  failing_since_ = {};
 }
 
 void TcpClientEndpoint::schedule_reconnect() {
@@ -81,6 +102,8 @@ void TcpClientEndpoint::disconnect(std::string_view why) {
   // Destroyed last: disconnect() may run inside the connection's own callback.
   auto gone = std::move(stream_);
   last_error_ = std::string(why);
+  // The start of a run of failures: the attempts that follow it warn only once a minute.
+  failing_since_ = failure_logged_ = std::chrono::steady_clock::now();
   spdlog::warn("{}: disconnected from {} ({}); retrying in {} ms", name(),
                config::to_string(*tcp().connect), why, backoff_.count());
   schedule_reconnect();

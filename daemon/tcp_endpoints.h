@@ -181,6 +181,11 @@ class TcpClientEndpoint final : public Endpoint {
   socket::EventLoop::TimerId retry_timer_ = 0;
   std::chrono::steady_clock::time_point retry_at_{};
   std::string last_error_;
+  // The current run of failures (since a disconnect or the first failed attempt): how many
+  // attempts failed, and when one was last logged as a warning (the rest go to debug).
+  std::uint64_t failed_attempts_ = 0;
+  std::chrono::steady_clock::time_point failing_since_{};
+  std::chrono::steady_clock::time_point failure_logged_{};
 };
 
 template <class OnPacket, class OnDrop>

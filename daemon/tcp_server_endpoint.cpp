@@ -48,11 +48,11 @@ void TcpServerEndpoint::update_settings(const config::Endpoint& next) {
 void TcpServerEndpoint::on_accept(std::unique_ptr<socket::Connection> connection) {
   const std::string peer = connection->peer_text();
   if (!allowed_source(tcp().allow, connection->peer())) {
-    return drop(DropReason::acl, "refused client " + peer + ": not in allow");
+    return refuse_client(DropReason::acl, peer, "not in allow");
   }
   if (clients_.size() >= tcp().max_clients) {
-    return drop(DropReason::max_clients, "closed client " + peer + ": already " +
-                                             std::to_string(clients_.size()) + " connected");
+    return refuse_client(DropReason::max_clients, peer,
+                         "already " + std::to_string(clients_.size()) + " connected");
   }
   socket::ConnectionId id = connection->id();
   socket::Connection::Handlers handlers;

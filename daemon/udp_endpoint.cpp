@@ -180,13 +180,27 @@ void UdpEndpoint::resolve(std::size_t index) {
         std::string problem =
             result.error ? result.message : accept_address(destination, result.addresses.front());
         if (problem.empty()) {
-          spdlog::info("{}: sending to udp {} ({})", name(), config::to_string(destination.where),
-                       socket::format_address(destination.address));
+          spdlog::info("{}: sending to udp {} ({}){}", name(), config::to_string(destination.where),
+                       socket::format_address(destination.address),
+                       destination.failures == 0
+                           ? ""
+                           : " after " + std::to_string(destination.failures) + " failed attempts");
+          destination.failures = 0;
           return;
         }
         destination.problem = problem;
-        spdlog::warn("{}: cannot send to {}: {}; retrying in {} ms", name(),
-                     config::to_string(destination.where), problem, destination.backoff.count());
+        // A mixer that is off for the evening must not fill the journal: the first failure is
+        // a warning, then one a minute, and every attempt at debug level.
+        const auto now = Clock::now();
+        const bool remind = destination.failures == 0 || now - destination.warned >= kRemindEvery;
+        ++destination.failures;
+        if (remind) destination.warned = now;
+        spdlog::log(remind ? spdlog::level::warn : spdlog::level::debug,
+                    "{}: cannot send to {}: {}; retrying in {} ms{}", name(),
+                    config::to_string(destination.where), problem, destination.backoff.count(),
+                    destination.failures == 1
+                        ? ""
+                        : " (" + std::to_string(destination.failures) + " failed attempts)");
         destination.retry =
             context_.loop.run_after(destination.backoff, [this, index] { resolve(index); });
         destination.backoff =

@@ -47,7 +47,10 @@ class UdpEndpoint final : public Endpoint {
     std::chrono::milliseconds backoff{0};
     socket::Resolver::RequestId request = 0;
     socket::EventLoop::TimerId retry = 0;
+    std::uint64_t failures = 0;                    // since it last resolved
+    std::chrono::steady_clock::time_point warned;  // the last failure logged as a warning
   };
+  static constexpr std::chrono::minutes kRemindEvery{1};
   static Destination make_destination(const config::HostPort& where) {
     Destination destination;
     destination.where = where;

@@ -214,5 +214,45 @@ TEST(ListenOverlap, SamePortWithSameOrWildcardHost) {
   EXPECT_FALSE(listen_addresses_overlap({"localhost", 80}, {"127.0.0.2", 80}));
 }
 
+TEST(LiteralFamily, OfLiteralsOnly) {
+  EXPECT_EQ(literal_family("10.0.0.1"), AddressFamily::ipv4);
+  EXPECT_EQ(literal_family("::1"), AddressFamily::ipv6);
+  EXPECT_EQ(literal_family("fe80::1%eth0"), AddressFamily::ipv6);
+  EXPECT_EQ(literal_family("::ffff:10.0.0.1"), AddressFamily::ipv6);
+  EXPECT_EQ(literal_family("mixer.local"), std::nullopt);
+  EXPECT_TRUE(carries_ipv4("10.0.0.1"));
+  EXPECT_TRUE(carries_ipv4("::ffff:10.0.0.1"));
+  EXPECT_FALSE(carries_ipv4("::1"));
+  EXPECT_FALSE(carries_ipv4("::"));
+  EXPECT_FALSE(carries_ipv4("localhost"));
+  EXPECT_TRUE(is_any_address("0.0.0.0"));
+  EXPECT_TRUE(is_any_address("::"));
+  EXPECT_TRUE(is_any_address("0::0"));
+  EXPECT_FALSE(is_any_address("::ffff:0.0.0.0"));
+  EXPECT_FALSE(is_any_address("::1"));
+}
+
+TEST(MayReach, SameAddressLoopbackNamesAndWildcards) {
+  EXPECT_TRUE(may_reach({"192.168.1.5", 80}, {"192.168.1.5", 80}));  // bound, so local
+  EXPECT_FALSE(may_reach({"192.168.1.5", 80}, {"192.168.1.5", 81}));
+  EXPECT_FALSE(may_reach({"127.0.0.1", 80}, {"127.0.0.2", 80}));
+  EXPECT_TRUE(may_reach({"127.0.0.1", 80}, {"localhost", 80}));
+  EXPECT_TRUE(may_reach({"localhost", 80}, {"::1", 80}));
+  EXPECT_TRUE(may_reach({"Mixer.local", 80}, {"mixer.local", 80}));
+  EXPECT_FALSE(may_reach({"localhost", 80}, {"10.0.0.1", 80}));
+  EXPECT_TRUE(may_reach({"0.0.0.0", 80}, {"127.0.0.2", 80}));
+  EXPECT_TRUE(may_reach({"0.0.0.0", 80}, {"::ffff:127.0.0.1", 80}));
+  EXPECT_TRUE(may_reach({"0.0.0.0", 80}, {"localhost", 80}));
+  EXPECT_TRUE(may_reach({"0.0.0.0", 80}, {"0.0.0.0", 80}));
+  EXPECT_FALSE(may_reach({"0.0.0.0", 80}, {"::1", 80}));  // an IPv4 socket
+  EXPECT_FALSE(may_reach({"0.0.0.0", 80}, {"10.0.0.1", 80}));
+  EXPECT_FALSE(may_reach({"0.0.0.0", 80}, {"mixer.local", 80}));
+  EXPECT_TRUE(may_reach({"::", 80}, {"127.0.0.1", 80}));  // dual stack
+  EXPECT_TRUE(may_reach({"::", 80}, {"::1", 80}));
+  EXPECT_FALSE(may_reach({"::1", 80}, {"127.0.0.1", 80}));
+  EXPECT_TRUE(may_reach({"fe80::1%lo", 80}, {"fe80::1%lo", 80}));
+  EXPECT_FALSE(may_reach({"fe80::1%lo", 80}, {"fe80::1%eth0", 80}));
+}
+
 }  // namespace
 }  // namespace oscbridge::config

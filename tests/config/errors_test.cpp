@@ -143,7 +143,8 @@ TEST(EndpointShape, EachProtocolNeedsItsAddresses) {
                      "    connect: 10.0.0.1:1\n"),
             "t.yaml:5:5: a tcp endpoint either listens or connects, not both");
   EXPECT_EQ(error_of("endpoints:\n  a:\n    protocol: midi\n"),
-            "t.yaml:2:3: midi endpoint 'a' needs port: the name of a MIDI port");
+            "t.yaml:2:3: midi endpoint 'a' needs port: the name of a MIDI port (or a regular "
+            "expression), or virtual: true");
 }
 
 TEST(EndpointShape, KeysOfAnotherProtocolOrRole) {
@@ -266,6 +267,15 @@ TEST(DuplicateListen, SameProtocolAndPortOverlapping) {
                      "  a: { protocol: tcp, listen: 127.0.0.1:3032 }\n"
                      "  b: { protocol: tcp, listen: \"[::]:3032\" }\n"),
             "t.yaml:3:31: listen: tcp [::]:3032 overlaps 127.0.0.1:3032 of endpoint 'a' (line 2)");
+  // Also when either endpoint has another error: fixing it must not reveal the overlap.
+  EXPECT_EQ(
+      testing::joined(errors_of("endpoints:\n"
+                                "  a: { protocol: udp, listen: 0.0.0.0:8000, max_frame: 1 }\n"
+                                "  b: { protocol: udp, listen: 127.0.0.1:8000, reply: 1 }\n")),
+      "t.yaml:2:56: max_frame: 1 is out of range 16..64KiB\n"
+      "t.yaml:3:31: listen: udp 127.0.0.1:8000 overlaps 0.0.0.0:8000 of endpoint 'a' "
+      "(line 2)\n"
+      "t.yaml:3:54: reply: expected true, false or others, got the number 1\n");
   // Different protocols, ports or specific hosts can share.
   testing::loaded(
       "endpoints:\n"
@@ -274,6 +284,45 @@ TEST(DuplicateListen, SameProtocolAndPortOverlapping) {
       "  c: { protocol: udp, listen: 0.0.0.0:8001 }\n"
       "  d: { protocol: tcp, listen: 127.0.0.1:9000 }\n"
       "  e: { protocol: tcp, listen: 127.0.0.2:9000 }\n");
+}
+
+// `run` refuses these at start (daemon/udp_endpoint.cpp sends from the listen socket), so
+// validate must too: an IPv4 socket has no IPv6 destination, an IPv6 one other than [::] no
+// IPv4 one.
+TEST(SendFamily, SendAddressTheListenSocketCannotReach) {
+  const std::string why = ": replies and sends go out from the listen socket; ";
+  EXPECT_EQ(error_of("endpoints:\n"
+                     "  a:\n"
+                     "    protocol: udp\n"
+                     "    listen: 127.0.0.1:8000\n"
+                     "    send: [127.0.0.1:9000, \"[::1]:9001\"]\n"),
+            "t.yaml:5:28: send: [::1]:9001 is IPv6 but listen 127.0.0.1:8000 is IPv4" + why +
+                "listen on [::] or send to an IPv4 address");
+  EXPECT_EQ(
+      error_of("endpoints:\n"
+               "  a: { protocol: udp, listen: 0.0.0.0:8000, send: \"[::ffff:10.0.0.1]:9\" }\n"),
+      "t.yaml:2:51: send: [::ffff:10.0.0.1]:9 is IPv6 but listen 0.0.0.0:8000 is IPv4" + why +
+          "listen on [::] or send to an IPv4 address");
+  const std::string v6_listen =
+      " but listen [::1]:8000 is IPv6, and only an IPv6 socket bound "
+      "to [::] reaches IPv4" +
+      why + "listen on [::] or an IPv4 address, or send to an IPv6 address";
+  EXPECT_EQ(error_of("endpoints:\n"
+                     "  a: { protocol: udp, listen: \"[::1]:8000\", send: 10.0.0.1:9 }\n"),
+            "t.yaml:2:51: send: 10.0.0.1:9 is IPv4" + v6_listen);
+  EXPECT_EQ(
+      error_of("endpoints:\n"
+               "  a: { protocol: udp, listen: \"[::1]:8000\", send: \"[::ffff:10.0.0.1]:9\" }\n"),
+      "t.yaml:2:51: send: [::ffff:10.0.0.1]:9 is IPv4-mapped" + v6_listen);
+  // [::] is dual stack; names resolve where the daemon runs; without listen, the daemon picks
+  // a sending socket of the destination's family.
+  testing::loaded(
+      "endpoints:\n"
+      "  a: { protocol: udp, listen: \"[::]:8000\", send: [10.0.0.1:9, \"[::1]:9\"] }\n"
+      "  b: { protocol: udp, listen: 127.0.0.1:8001, send: [mixer.local:9, 10.0.0.1:9] }\n"
+      "  c: { protocol: udp, listen: \"[::1]:8002\", send: [mixer.local:9, \"[fd00::1]:9\"] }\n"
+      "  d: { protocol: udp, listen: localhost:8003, send: [\"[::1]:9\", 10.0.0.1:9] }\n"
+      "  e: { protocol: udp, send: [\"[::1]:9\", 10.0.0.1:9] }\n");
 }
 
 TEST(RouteEndpoints, UnknownNamesWithSuggestions) {
@@ -311,6 +360,19 @@ TEST(RouteShape, WrongKindsAndDuplicateNames) {
   EXPECT_EQ(route_error("  - { name: x, to: daw }\n  - { name: x, to: desk }\n"),
             "t.yaml:11:5: route name 'x' is already used at line 10");
   EXPECT_EQ(route_error("  - { name: '', to: daw }\n"), "t.yaml:10:13: name: must not be empty");
+}
+
+// Fixing one error must not reveal another that was there all along.
+TEST(RouteShape, DuplicateNamesOfRoutesWithOtherErrors) {
+  const std::string routes =
+      "  - { name: x, to: nowhere }\n"
+      "  - { name: x, to: daw, match: '/a[' }\n"
+      "  - { name: x, to: daw }\n";
+  EXPECT_EQ(testing::joined(testing::errors_of(std::string(testing::kTwoEndpoints) + routes)),
+            "t.yaml:10:20: to: unknown endpoint 'nowhere'\n"
+            "t.yaml:11:5: route name 'x' is already used at line 10\n"
+            "t.yaml:11:32: match: invalid pattern '/a[': unbalanced '[' at position 3\n"
+            "t.yaml:12:5: route name 'x' is already used at line 10\n");
 }
 
 TEST(Patterns, InvalidPatternPointsAtTheProblem) {

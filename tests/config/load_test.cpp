@@ -99,7 +99,9 @@ TEST(LoadDesignExample, Endpoints) {
   eos.framing = Framing::length;
   EXPECT_EQ(config.endpoints[3], (Endpoint{"eos", eos}));
 
-  EXPECT_EQ(config.endpoints[4], (Endpoint{"nano", MidiSettings{"nanoKONTROL2"}}));
+  MidiSettings nano;
+  nano.port = "nanoKONTROL2";
+  EXPECT_EQ(config.endpoints[4], (Endpoint{"nano", nano}));
   EXPECT_EQ(config.endpoints[4].protocol(), Protocol::midi);
   EXPECT_EQ(config.endpoints[2].protocol(), Protocol::tcp);
   EXPECT_EQ(config.endpoints[0].protocol(), Protocol::udp);

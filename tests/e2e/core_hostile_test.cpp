@@ -488,8 +488,9 @@ TEST(CoreHostileTest, ATcpListenAllowListClosesOtherClientsAtAcceptAndCountsThem
   ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
   StreamPeer outsider(eos_port, Framing::slip);
   ASSERT_TRUE(outsider.ok()) << outsider.error();
-  EXPECT_TRUE(daemon.wait_log("eos: dropped a message \\(acl\\): refused client 127\\.0\\.0\\.1:" +
-                              std::to_string(outsider.local_port())))
+  // Logged as what happened to it, a refused client with its port, not as a dropped message.
+  EXPECT_TRUE(daemon.wait_log("eos: refused client 127\\.0\\.0\\.1:" +
+                              std::to_string(outsider.local_port()) + ": not in allow \\(acl\\)"))
       << daemon.log();
   EXPECT_TRUE(outsider.wait_closed()) << daemon.log();
   ASSERT_TRUE(probe.send_to(surface_port, message("/to/eos", 1)));

@@ -112,7 +112,10 @@ void expect_waited(const Attempt& earlier, const Attempt& later, const std::stri
 TEST(TcpConnectTest, BackoffDoublesFromReconnectMinUpToReconnectMaxAndRestartsAfterConnecting) {
   auto tcp_port = free_port(SOCK_STREAM);  // nothing listens there yet
   auto started = Clock::now();
+  // At debug every attempt is logged (at info only the first failure of a run, then once a
+  // minute).
   Daemon daemon(
+      "log: { level: debug }\n"
       "endpoints:\n"
       "  ardour: { protocol: tcp, connect: 127.0.0.1:" +
       std::to_string(tcp_port) +

@@ -168,9 +168,8 @@ TEST(TcpListenTest, ClientOverMaxClientsIsClosedAndCountedWhileOthersStay) {
   ASSERT_TRUE(refused.ok()) << refused.error();
   EXPECT_TRUE(refused.wait_closed()) << daemon.log();
   EXPECT_TRUE(
-      daemon.wait_log("eos: dropped a message \\(max_clients\\): closed client "
-                      "127\\.0\\.0\\.1:" +
-                      port_text(refused.local_port()) + ": already 1 connected"))
+      daemon.wait_log("eos: refused client 127\\.0\\.0\\.1:" + port_text(refused.local_port()) +
+                      ": already 1 connected \\(max_clients\\)"))
       << daemon.log();
   LoMessage cue("/cue");
   cue.i(1);
