@@ -23,6 +23,10 @@ namespace oscbridge::config {
 
 enum class LogLevel { trace, debug, info, warn, error, off };
 enum class Protocol { udp, tcp, midi };
+// Which peers heard at a udp endpoint's listen port also get what is routed to it. off: none
+// (only send destinations). all: every reply peer. others: every reply peer except the one a
+// message came from, when it came from this endpoint (peers of one endpoint kept in sync).
+enum class Reply { off, all, others };
 // slip: OSC 1.1 streams (RFC 1055, double END). length: OSC 1.0 int32 big-endian size prefix.
 enum class Framing { slip, length };
 
@@ -37,6 +41,7 @@ inline constexpr std::chrono::milliseconds kDefaultIdleTimeout{30'000};
 inline constexpr std::chrono::milliseconds kDefaultReconnectMin{100};
 inline constexpr std::chrono::milliseconds kDefaultReconnectMax{10'000};
 inline constexpr std::chrono::milliseconds kDefaultReplyWindow{60'000};
+inline constexpr std::size_t kDefaultReplyMaxPeers = 64;
 
 // An unresolved address as the user wrote it: host is an IPv4 literal, an IPv6 literal without
 // its brackets ("::1"), or a host name that the daemon resolves when it opens the socket. A
@@ -79,8 +84,13 @@ struct UdpSettings : NetworkSettings {
   std::vector<HostPort> send;
   // With listen: also send routed messages to every peer heard from within reply_window,
   // from the listen port (X32-style mixers answer to the port they were addressed from).
-  bool reply = false;
+  // `reply: true` is Reply::all, `reply: others` leaves out the peer a message came from.
+  Reply reply = Reply::off;
   std::chrono::milliseconds reply_window = kDefaultReplyWindow;
+  // How many reply peers are remembered. A new source takes a free place or that of a peer
+  // silent for longer than reply_window, at a bounded rate; otherwise its datagram is still
+  // routed but its source is not answered (counted as a refused reply peer).
+  std::size_t reply_max_peers = kDefaultReplyMaxPeers;
   bool operator==(const UdpSettings&) const = default;
 };
 
@@ -229,13 +239,17 @@ struct Route {
   std::vector<std::string> to;                   // endpoint names; never empty
   std::optional<AddressTemplate> address;        // empty: address unchanged
   std::optional<std::vector<ArgTemplate>> args;  // empty: arguments unchanged
+  // When the route matches a message (from and match fit, whether or not its templates then
+  // apply), later routes do not see that message.
+  bool final = false;
   bool operator==(const Route&) const = default;
 };
 
 struct Config {
   LogLevel log_level = LogLevel::info;
   std::vector<Endpoint> endpoints;  // in file order
-  std::vector<Route> routes;        // in file order; every route that matches applies
+  std::vector<Route> routes;        // in file order; every route that matches applies, up to
+                                    // the first final one
   bool operator==(const Config&) const = default;
 };
 

@@ -54,6 +54,7 @@ constexpr std::array kKeyRules = {
     KeyRule{"reconnect_min", kTcpConnect, "tcp endpoints that connect"},
     KeyRule{"reconnect_max", kTcpConnect, "tcp endpoints that connect"},
     KeyRule{"reply_window", kUdp, "udp endpoints with reply: true"},
+    KeyRule{"reply_max_peers", kUdp, "udp endpoints with reply: true"},
 };
 
 constexpr std::array<std::string_view, kKeyRules.size()> key_names() {
@@ -238,7 +239,15 @@ void EndpointReader::read_setting(const Entry& entry) {
       }
     }
   } else if (key == "reply") {
-    udp_.reply = read_bool(value, diagnostics_).value_or(false);
+    // true, false, or others (every peer but the one a message came from)
+    if (scalar_kind(entry.value) == ScalarKind::boolean) {
+      udp_.reply = read_bool(value, diagnostics_).value_or(false) ? Reply::all : Reply::off;
+    } else if (scalar_kind(entry.value) == ScalarKind::string && entry.value.Scalar() == "others") {
+      udp_.reply = Reply::others;
+    } else {
+      diagnostics_.error(entry.value_at,
+                         "reply: expected true, false or others, got " + describe(entry.value));
+    }
   } else if (key == "allow") {
     for (const Text& item : read_one_or_list(value, diagnostics_).value_or(std::vector<Text>{})) {
       CidrResult parsed = parse_cidr(item.text);
@@ -319,6 +328,9 @@ void EndpointReader::read_setting(const Entry& entry) {
     using std::chrono::hours, std::chrono::seconds;
     udp_.reply_window =
         read_duration(value, seconds(1), hours(24), diagnostics_).value_or(kDefaultReplyWindow);
+  } else if (key == "reply_max_peers") {
+    udp_.reply_max_peers = static_cast<std::size_t>(
+        read_integer(value, 1, 65535, diagnostics_).value_or(kDefaultReplyMaxPeers));
   }
 }
 
@@ -367,16 +379,23 @@ void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
       if (!listen && !find(entries, "send")) {
         diagnostics_.error(out_.name_at, "udp endpoint '" + name + "' needs listen, send or both");
       }
-      if (const Entry* reply = find(entries, "reply"); reply && udp_.reply && !listen) {
-        diagnostics_.error(reply->key_at, "reply: true needs listen: replies go out from the " +
-                                              std::string("listen port to peers heard there"));
+      if (const Entry* reply = find(entries, "reply");
+          reply && udp_.reply != Reply::off && !listen) {
+        diagnostics_.error(reply->key_at,
+                           "reply: " + std::string(udp_.reply == Reply::all ? "true" : "others") +
+                               " needs listen: replies go out from the listen "
+                               "port to peers heard there");
       }
       if (const Entry* allow = find(entries, "allow"); allow && !listen) {
         diagnostics_.error(allow->key_at, "allow filters what arrives at listen, but endpoint '" +
                                               name + "' does not listen");
       }
-      if (const Entry* window = find(entries, "reply_window"); window && !udp_.reply) {
+      if (const Entry* window = find(entries, "reply_window"); window && udp_.reply == Reply::off) {
         diagnostics_.error(window->key_at, "reply_window needs reply: true");
+      }
+      if (const Entry* peers = find(entries, "reply_max_peers");
+          peers && udp_.reply == Reply::off) {
+        diagnostics_.error(peers->key_at, "reply_max_peers needs reply: true");
       }
       check_send_families();
       break;
@@ -513,7 +532,7 @@ std::vector<ReadEndpoint> read_endpoints(const Entry& entry, Diagnostics& diagno
 
 bool can_send(const Endpoint& endpoint) {
   const UdpSettings* udp = endpoint.udp();
-  return !udp || !udp->send.empty() || udp->reply;
+  return !udp || !udp->send.empty() || udp->reply != Reply::off;
 }
 
 }  // namespace oscbridge::config::detail

@@ -91,7 +91,7 @@ void LoopFinder::add_hops() {
           // Answers go to the address the datagrams came from: a's listen, when it has one (a
           // send-only endpoint reads and discards what arrives at its sending socket), once a
           // has sent something, which takes a route to a.
-          if (a != b && receiver.udp()->reply && udp->listen && routed_to(a)) {
+          if (a != b && receiver.udp()->reply != Reply::off && udp->listen && routed_to(a)) {
             add_hop(b, a, at,
                     endpoint_text(b) + " replies (reply: true) to " + endpoint_text(a) +
                         ", which sends to it from its listen");

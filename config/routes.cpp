@@ -9,8 +9,8 @@
 namespace oscbridge::config::detail {
 namespace {
 
-constexpr std::array<std::string_view, 6> kRouteKeys = {"name", "from",    "match",
-                                                        "to",   "address", "args"};
+constexpr std::array<std::string_view, 7> kRouteKeys = {"name",    "from", "match", "to",
+                                                        "address", "args", "final"};
 
 // Reads one route; every problem goes to diagnostics.
 class RouteReader {
@@ -132,6 +132,9 @@ std::optional<Route> RouteReader::read(const Located& value, std::size_t number,
   }
   if (const Entry* args = find(entries, "args")) {
     route.args = read_arg_templates(*args, scope, diagnostics_);
+  }
+  if (const Entry* final_entry = find(entries, "final")) {
+    route.final = read_bool(located(*final_entry), diagnostics_).value_or(false);
   }
   if (diagnostics_.count() != errors_before) return std::nullopt;
   return route;

@@ -43,6 +43,9 @@ std::string EndpointCounters::describe() const {
   std::string text = "received " + std::to_string(received) + ", sent " + std::to_string(sent) +
                      ", dropped " + std::to_string(total);
   if (!reasons.empty()) text += " (" + reasons + ")";
+  if (reply_peers_refused != 0) {
+    text += ", reply peers refused " + std::to_string(reply_peers_refused);
+  }
   return text;
 }
 

@@ -35,6 +35,9 @@ struct EndpointCounters {
   std::uint64_t received = 0;
   // Messages handed to the system, once per receiver (a destination, a reply peer, a client).
   std::uint64_t sent = 0;
+  // udp `reply: true`: new sources not taken as reply peers (table full or over the admission
+  // rate). Their messages were routed all the same, so they are not drops.
+  std::uint64_t reply_peers_refused = 0;
   std::array<std::uint64_t, kDropReasonCount> dropped{};
 
   std::uint64_t& drops(DropReason reason) { return dropped[static_cast<std::size_t>(reason)]; }

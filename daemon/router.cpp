@@ -153,6 +153,9 @@ void Router::route_message(const Origin& origin, const osc::Message& message, os
       assign_joined(drop_detail_,
                     {"route '", route.settings.name, "' on ", address, ": ", why_not_});
       source.drop(DropReason::not_applicable, drop_detail_);
+      // A final route fences off later routes once it matched, applied or not: a catch-all
+      // after it never sends the message it was meant to keep back.
+      if (route.settings.final) break;
       continue;
     }
     for (Endpoint* destination : route.to) {
@@ -163,6 +166,7 @@ void Router::route_message(const Origin& origin, const osc::Message& message, os
       }
       pass(index, 0, Outgoing{*destination, *out, time, origin});
     }
+    if (route.settings.final) break;
   }
   if (!matched_any) source.drop(DropReason::no_route, address);
 }

@@ -1,6 +1,7 @@
 // The route table, compiled from a Config: for every message that arrives it finds the routes
 // that apply (literal matches by hash, patterns through an index on their first address
-// level, so the cost does not grow with the number of routes), transforms the message per
+// level, so the cost does not grow with the number of routes), in file order up to the first
+// `final` route that matches (applied or not), transforms the message per
 // route, passes it through the route's stages (stage.h) and hands it to the destination
 // endpoints. Messages from one incoming bundle that go to the same endpoint leave in one bundle
 // with the original timetag. Buffers are sized once from the endpoints' max_frame, so whatever

@@ -18,6 +18,14 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kResolveTimeout = std::chrono::seconds(5);
 constexpr auto kResolveRetryMin = std::chrono::milliseconds(500);
 constexpr auto kResolveRetryMax = std::chrono::milliseconds(30'000);
+// Reply peers: each interval logs this many admitted or forgotten peers one by one and the
+// first refused one; the rest are summarized when the interval ends.
+constexpr auto kPeerLogInterval = std::chrono::seconds(5);
+constexpr std::size_t kPeerLogLines = 8;
+
+long long whole_seconds(std::chrono::milliseconds duration) {
+  return std::chrono::duration_cast<std::chrono::seconds>(duration).count();
+}
 
 bool is_v4_mapped(const sockaddr_storage& address) {
   return address.ss_family == AF_INET6 &&
@@ -36,20 +44,16 @@ std::size_t family_slot(int family) {
 
 }  // namespace
 
-std::size_t UdpEndpoint::PeerKeyHash::operator()(const PeerKey& key) const {
-  // FNV-1a: a few peers, a short key; no need for anything stronger.
-  std::size_t hash = 1469598103934665603ull;
-  for (auto byte : key.bytes) hash = (hash ^ byte) * 1099511628211ull;
-  return hash;
-}
-
 UdpEndpoint::UdpEndpoint(const config::Endpoint& settings, EndpointContext& context)
-    : Endpoint(settings, context), batch_bytes_(kBatchBytes) {
+    : Endpoint(settings, context),
+      reply_peers_(settings.udp()->reply_max_peers, settings.udp()->reply_window),
+      batch_bytes_(kBatchBytes) {
   batch_.reserve(kBatchDatagrams);
   batch_view_.reserve(kBatchDatagrams);
 }
 
 UdpEndpoint::~UdpEndpoint() {
+  if (peer_log_.summary != 0) context_.loop.cancel(peer_log_.summary);
   stop_destinations();
   flush_batch();
   if (server_) server_->close();
@@ -207,7 +211,16 @@ void UdpEndpoint::resolve(std::size_t index) {
 void UdpEndpoint::update_settings(const config::Endpoint& next) {
   bool destinations_changed = next.udp()->send != udp().send;
   Endpoint::update_settings(next);
-  if (!udp().reply) reply_peers_.clear();
+  if (udp().reply == config::Reply::off) {
+    reply_peers_.clear();
+  } else {
+    reply_peers_.set_limits(
+        udp().reply_max_peers, udp().reply_window, [this](const sockaddr_storage& address) {
+          log_peer(PeerEvent::forgotten, "peer " + socket::format_address(address) +
+                                             " forgotten: reply_max_peers is now " +
+                                             std::to_string(udp().reply_max_peers));
+        });
+  }
   if (!destinations_changed) return;
   flush_batch();
   stop_destinations();
@@ -230,9 +243,9 @@ EndpointState UdpEndpoint::state() const {
     state.summary += "sending to " + config::to_string(destination.where);
     if (destination.via == nullptr) state.summary += " (unresolved: " + destination.problem + ")";
   }
-  for (const auto& [key, peer] : reply_peers_) {
-    state.peers.push_back(socket::format_address(peer.address));
-  }
+  reply_peers_.for_each([&](const sockaddr_storage& address) {
+    state.peers.push_back(socket::format_address(address));
+  });
   return state;
 }
 
@@ -245,37 +258,87 @@ void UdpEndpoint::on_datagram(socket::SocketClient& peer, std::string_view datag
     return drop_incoming(DropReason::too_large, std::to_string(datagram.size()) + " bytes from " +
                                                     socket::format_address(source));
   }
-  if (udp().reply) remember_peer(source);
+  if (udp().reply != config::Reply::off) remember_peer(source);
   deliver(datagram, &source);
 }
 
 void UdpEndpoint::remember_peer(const sockaddr_storage& source) {
-  PeerKey key;
-  key.bytes[0] = static_cast<std::uint8_t>(source.ss_family);
-  if (source.ss_family == AF_INET) {
-    auto* v4 = reinterpret_cast<const sockaddr_in*>(&source);
-    std::memcpy(&key.bytes[2], &v4->sin_port, 2);
-    std::memcpy(&key.bytes[4], &v4->sin_addr, 4);
-  } else {
-    auto* v6 = reinterpret_cast<const sockaddr_in6*>(&source);
-    std::memcpy(&key.bytes[2], &v6->sin6_port, 2);
-    std::memcpy(&key.bytes[4], &v6->sin6_addr, 16);
+  sockaddr_storage replaced{};
+  switch (reply_peers_.hear(source, Clock::now(), &replaced)) {
+    case ReplyPeers::Outcome::known:
+      return;
+    case ReplyPeers::Outcome::admitted:
+      return log_peer(PeerEvent::admitted,
+                      "replying to new peer " + socket::format_address(source));
+    case ReplyPeers::Outcome::replaced:
+      log_peer(PeerEvent::forgotten, "peer " + socket::format_address(replaced) + " silent for " +
+                                         std::to_string(whole_seconds(udp().reply_window)) +
+                                         " s, no longer replied to");
+      return log_peer(PeerEvent::admitted,
+                      "replying to new peer " + socket::format_address(source));
+    case ReplyPeers::Outcome::refused_full:
+      ++peer_log_.refused_full;
+      break;
+    case ReplyPeers::Outcome::refused_rate:
+      ++peer_log_.refused_rate;
+      break;
   }
-  auto now = Clock::now();
-  auto found = reply_peers_.find(key);
-  if (found != reply_peers_.end()) {
-    found->second.last_heard = now;
+  ++counters_.reply_peers_refused;
+  peer_log_.latest_refused = socket::format_address(source);
+  log_peer(PeerEvent::refused, {});
+}
+
+void UdpEndpoint::log_peer(PeerEvent event, const std::string& line) {
+  if (peer_log_.summary == 0) {
+    peer_log_.summary = context_.loop.run_after(kPeerLogInterval, [this] { summarize_peers(); });
+  }
+  if (event == PeerEvent::refused) {
+    if (peer_log_.refusal_logged) return;
+    peer_log_.refusal_logged = true;
+    const bool full = peer_log_.refused_full != 0;
+    peer_log_.refused_full = peer_log_.refused_rate = 0;
+    spdlog::warn(
+        "{}: not replying to new peer {}: {}; its messages are still routed; further refusals "
+        "are summarized every {} s",
+        name(), peer_log_.latest_refused,
+        full ? "table full (" + std::to_string(reply_peers_.max_peers()) +
+                   " peers heard within reply_window)"
+             : "more than " + std::to_string(static_cast<int>(ReplyPeers::kAdmissionsPerSecond)) +
+                   " new peers per second",
+        kPeerLogInterval.count());
     return;
   }
-  if (reply_peers_.size() >= kMaxReplyPeers) {
-    // Forget the quietest peer rather than refuse a new one.
-    auto oldest = std::min_element(reply_peers_.begin(), reply_peers_.end(), [](auto& a, auto& b) {
-      return a.second.last_heard < b.second.last_heard;
-    });
-    reply_peers_.erase(oldest);
+  if (peer_log_.lines < kPeerLogLines) {
+    ++peer_log_.lines;
+    spdlog::info("{}: {}", name(), line);
+    return;
   }
-  reply_peers_.emplace(key, Peer{source, now});
-  spdlog::info("{}: replying to new peer {}", name(), socket::format_address(source));
+  ++(event == PeerEvent::admitted ? peer_log_.admitted : peer_log_.forgotten);
+}
+
+void UdpEndpoint::summarize_peers() {
+  PeerLog& log = peer_log_;
+  const std::uint64_t refused = log.refused_full + log.refused_rate;
+  if (refused != 0) {
+    spdlog::warn(
+        "{}: refused {} more new reply peers in the last {} s (table full, {} peers heard within "
+        "reply_window: {}; over the admission rate of {} per second: {}); latest {}; their "
+        "messages were routed but are not answered (an allow list keeps unknown sources out)",
+        name(), refused, kPeerLogInterval.count(), reply_peers_.max_peers(), log.refused_full,
+        static_cast<int>(ReplyPeers::kAdmissionsPerSecond), log.refused_rate, log.latest_refused);
+  }
+  if (log.admitted + log.forgotten != 0) {
+    spdlog::info("{}: {} more new reply peers and {} more forgotten in the last {} s", name(),
+                 log.admitted, log.forgotten, kPeerLogInterval.count());
+  }
+  const bool busy = refused + log.admitted + log.forgotten != 0;
+  log = PeerLog{};
+  // A busy interval starts another, so a burst that goes on is summarized, not logged.
+  if (busy) {
+    log.refusal_logged = true;
+    log.lines = kPeerLogLines;
+    log.summary = context_.loop.run_after(kPeerLogInterval, [this] { summarize_peers(); });
+  }
 }
 
 void UdpEndpoint::send_to(socket::SocketServer& via, const sockaddr_storage& destination,
@@ -330,22 +393,30 @@ bool UdpEndpoint::send(const OutgoingPacket& packet) {
     send_to(*destination.via, destination.address, packet);
     taken = true;
   }
-  if (!udp().reply || !server_) return taken;
-  auto now = Clock::now();
-  for (auto peer = reply_peers_.begin(); peer != reply_peers_.end();) {
-    if (now - peer->second.last_heard > udp().reply_window) {
-      spdlog::info("{}: peer {} silent for {} s, no longer replied to", name(),
-                   socket::format_address(peer->second.address),
-                   std::chrono::duration_cast<std::chrono::seconds>(udp().reply_window).count());
-      peer = reply_peers_.erase(peer);
-      continue;
-    }
-    send_to(*server_, peer->second.address, packet);
-    taken = true;
-    ++peer;
+  if (udp().reply == config::Reply::off || !server_) return taken;
+  // reply: others: a message that came from one of this endpoint's peers is not sent back to
+  // that peer (two tablets mirror each other without the sender's own fader jittering).
+  const sockaddr_storage* sender = nullptr;
+  if (udp().reply == config::Reply::others && packet.origin != nullptr &&
+      packet.origin->endpoint == this && packet.origin->peer.ss_family != AF_UNSPEC) {
+    sender = &packet.origin->peer;
   }
+  reply_peers_.for_each_current(
+      Clock::now(),
+      [&](const sockaddr_storage& address) {
+        if (sender != nullptr && ReplyPeers::same_peer(address, *sender)) return;
+        send_to(*server_, address, packet);
+        taken = true;
+      },
+      [&](const sockaddr_storage& address) {
+        log_peer(PeerEvent::forgotten, "peer " + socket::format_address(address) + " silent for " +
+                                           std::to_string(whole_seconds(udp().reply_window)) +
+                                           " s, no longer replied to");
+      });
   if (!taken && destinations_.empty()) {
-    drop(DropReason::no_peer, packet.messages, "no reply peer has been heard from yet");
+    drop(DropReason::no_peer, packet.messages,
+         sender != nullptr ? "no reply peer but the sender"
+                           : "no reply peer has been heard from yet");
   }
   return taken;
 }

@@ -1,5 +1,7 @@
 // A UDP endpoint: receives on `listen`, sends routed packets to every `send` destination and,
-// with `reply: true`, to every peer heard from within reply_window, from the listen port.
+// with `reply: true`, to every peer heard from within reply_window, from the listen port
+// (`reply: others`: except the peer a packet's messages came from). reply_peers.h says which
+// sources become peers.
 // Without `listen` it sends from an ephemeral socket per address family. Destinations that
 // are host names resolve on the Resolver, never on the loop; until one resolves (retried with
 // backoff, like a TCP connect) what is routed to it is dropped as `unresolved`.
@@ -13,10 +15,10 @@
 #include <chrono>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "daemon/endpoint.h"
+#include "daemon/reply_peers.h"
 #include "socket/socket.h"
 
 namespace oscbridge::daemon {
@@ -35,20 +37,6 @@ class UdpEndpoint final : public Endpoint {
 
  private:
   const config::UdpSettings& udp() const { return *settings_.udp(); }
-
-  // A peer's address as a hashable key: family, port and address bytes.
-  struct PeerKey {
-    std::array<std::uint8_t, 20> bytes{};
-    bool operator==(const PeerKey&) const = default;
-  };
-  struct PeerKeyHash {
-    std::size_t operator()(const PeerKey& key) const;
-  };
-  struct Peer {
-    sockaddr_storage address;
-    std::chrono::steady_clock::time_point last_heard;
-  };
-  static constexpr std::size_t kMaxReplyPeers = 256;
 
   // One `send:` entry and where it stands.
   struct Destination {
@@ -71,6 +59,11 @@ class UdpEndpoint final : public Endpoint {
 
   void on_datagram(socket::SocketClient& peer, std::string_view datagram);
   void remember_peer(const sockaddr_storage& source);
+  // Reply peers come and go in bursts (a flood of spoofed sources), so their log lines are
+  // limited per interval and the rest summarized when it ends.
+  enum class PeerEvent { admitted, forgotten, refused };
+  void log_peer(PeerEvent event, const std::string& line);
+  void summarize_peers();
   void start_destinations();
   void stop_destinations();
   void resolve(std::size_t destination);
@@ -86,7 +79,18 @@ class UdpEndpoint final : public Endpoint {
   // Send-only: one ephemeral socket per family (IPv4, IPv6), made when first needed.
   std::array<std::unique_ptr<socket::SocketServer>, 2> senders_;
   std::vector<Destination> destinations_;
-  std::unordered_map<PeerKey, Peer, PeerKeyHash> reply_peers_;
+  ReplyPeers reply_peers_;
+  struct PeerLog {
+    socket::EventLoop::TimerId summary = 0;  // 0: quiet, the next event starts an interval
+    std::size_t lines = 0;                   // admitted/forgotten lines logged this interval
+    bool refusal_logged = false;
+    std::uint64_t admitted = 0;  // not logged one by one, this interval
+    std::uint64_t forgotten = 0;
+    std::uint64_t refused_full = 0;
+    std::uint64_t refused_rate = 0;
+    std::string latest_refused;
+  };
+  PeerLog peer_log_;
 
   // Datagrams routed during one loop round, sent together (DESIGN.md: sendmmsg under load).
   // Destinations are copied too, since a reply peer may be forgotten before the flush.

@@ -187,12 +187,19 @@ TEST(EndpointShape, UdpOptionsThatNeedListenOrReply) {
       error_of("endpoints:\n  a:\n    protocol: udp\n    send: 10.0.0.1:1\n    reply: true\n"),
       "t.yaml:5:5: reply: true needs listen: replies go out from the listen port to peers "
       "heard there");
+  EXPECT_EQ(
+      error_of("endpoints:\n  a:\n    protocol: udp\n    send: 10.0.0.1:1\n    reply: others\n"),
+      "t.yaml:5:5: reply: others needs listen: replies go out from the listen port to peers "
+      "heard there");
   EXPECT_EQ(error_of("endpoints:\n  a:\n    protocol: udp\n    send: 10.0.0.1:1\n"
                      "    allow: 10.0.0.0/8\n"),
             "t.yaml:5:5: allow filters what arrives at listen, but endpoint 'a' does not listen");
   EXPECT_EQ(error_of("endpoints:\n  a:\n    protocol: udp\n    listen: 0.0.0.0:1\n"
                      "    reply_window: 10s\n"),
             "t.yaml:5:5: reply_window needs reply: true");
+  EXPECT_EQ(error_of("endpoints:\n  a:\n    protocol: udp\n    listen: 0.0.0.0:1\n"
+                     "    reply_max_peers: 8\n"),
+            "t.yaml:5:5: reply_max_peers needs reply: true");
 }
 
 TEST(EndpointShape, WrongValueKinds) {
@@ -204,7 +211,10 @@ TEST(EndpointShape, WrongValueKinds) {
             "t.yaml:4:11: send: the list is empty");
   EXPECT_EQ(
       error_of("endpoints:\n  a:\n    protocol: udp\n    listen: 0.0.0.0:1\n    reply: yes\n"),
-      "t.yaml:5:12: reply: expected true or false, got the text 'yes'");
+      "t.yaml:5:12: reply: expected true, false or others, got the text 'yes'");
+  EXPECT_EQ(error_of("endpoints:\n  a: { protocol: udp, send: 127.0.0.1:2 }\n"
+                     "routes:\n  - { to: a, final: yes }\n"),
+            "t.yaml:4:21: final: expected true or false, got the text 'yes'");
   EXPECT_EQ(error_of("endpoints:\n  a:\n    protocol: tcp\n    listen: 0.0.0.0:1\n"
                      "    framing: cobs\n"),
             "t.yaml:5:14: framing: unknown framing 'cobs', expected 'slip' or 'length'");
@@ -236,6 +246,9 @@ TEST(Limits, OutOfRangeValues) {
   EXPECT_EQ(error_of("endpoints:\n  a:\n    protocol: udp\n    listen: 0.0.0.0:1\n"
                      "    max_frame: 65537\n"),
             "t.yaml:5:16: max_frame: 65537 is out of range 16..64KiB");
+  EXPECT_EQ(error_of("endpoints:\n  a:\n    protocol: udp\n    listen: 0.0.0.0:1\n"
+                     "    reply: true\n    reply_max_peers: 0\n"),
+            "t.yaml:6:22: reply_max_peers: 0 is out of range 1..65535");
   EXPECT_EQ(error_of("endpoints:\n  a:\n    protocol: tcp\n    connect: 10.0.0.1:1\n"
                      "    reconnect_min: 20s\n    reconnect_max: 10s\n"),
             "t.yaml:5:5: reconnect_min is longer than reconnect_max");
@@ -262,7 +275,7 @@ TEST(DuplicateListen, SameProtocolAndPortOverlapping) {
       "t.yaml:2:56: max_frame: 1 is out of range 16..64KiB\n"
       "t.yaml:3:31: listen: udp 127.0.0.1:8000 overlaps 0.0.0.0:8000 of endpoint 'a' "
       "(line 2)\n"
-      "t.yaml:3:54: reply: expected true or false, got the number 1\n");
+      "t.yaml:3:54: reply: expected true, false or others, got the number 1\n");
   // Different protocols, ports or specific hosts can share.
   testing::loaded(
       "endpoints:\n"

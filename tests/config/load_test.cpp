@@ -76,7 +76,7 @@ TEST(LoadDesignExample, Endpoints) {
   UdpSettings touchosc;
   touchosc.listen = HostPort{"0.0.0.0", 8000};
   touchosc.send = {HostPort{"192.168.1.50", 9000}};
-  touchosc.reply = true;
+  touchosc.reply = Reply::all;
   Cidr lan;
   lan.family = AddressFamily::ipv4;
   lan.address = {192, 168, 1, 0};
@@ -183,7 +183,8 @@ routes:
     } else {
       ASSERT_TRUE(endpoint.udp());
       EXPECT_EQ(endpoint.udp()->reply_window, 60s);
-      EXPECT_FALSE(endpoint.udp()->reply);
+      EXPECT_EQ(endpoint.udp()->reply_max_peers, 64u);
+      EXPECT_EQ(endpoint.udp()->reply, Reply::off);
     }
   }
   ASSERT_EQ(config.routes.size(), 1u);
@@ -193,6 +194,31 @@ routes:
   EXPECT_FALSE(route.match);
   EXPECT_FALSE(route.address);
   EXPECT_FALSE(route.args);
+  EXPECT_FALSE(route.final);
+}
+
+TEST(LoadEndpoints, ReplyIsTrueFalseOrOthers) {
+  const Config config = load_ok(
+      "endpoints:\n"
+      "  a: { protocol: udp, listen: 127.0.0.1:1, reply: true }\n"
+      "  b: { protocol: udp, listen: 127.0.0.1:2, reply: false, send: 127.0.0.1:9 }\n"
+      "  c: { protocol: udp, listen: 127.0.0.1:3, reply: others, reply_window: 5s }\n"
+      "  d: { protocol: udp, listen: 127.0.0.1:4, reply: \"others\" }\n");
+  ASSERT_EQ(config.endpoints.size(), 4u);
+  EXPECT_EQ(config.endpoints[0].udp()->reply, Reply::all);
+  EXPECT_EQ(config.endpoints[1].udp()->reply, Reply::off);
+  EXPECT_EQ(config.endpoints[2].udp()->reply, Reply::others);
+  EXPECT_EQ(config.endpoints[2].udp()->reply_window, 5s);
+  EXPECT_EQ(config.endpoints[3].udp()->reply, Reply::others);
+}
+
+TEST(LoadRoutes, FinalIsABoolean) {
+  const Config config = load_ok(
+      "endpoints:\n  a: { protocol: udp, listen: 127.0.0.1:1, send: 127.0.0.1:2 }\n"
+      "routes:\n  - { from: a, match: /x, to: a, final: true }\n  - { to: a, final: false }\n");
+  ASSERT_EQ(config.routes.size(), 2u);
+  EXPECT_TRUE(config.routes[0].final);
+  EXPECT_FALSE(config.routes[1].final);
 }
 
 TEST(LoadDefaults, RoutesMayBeOmittedOrEmpty) {
@@ -212,6 +238,7 @@ endpoints:
     listen: 0.0.0.0:10023
     reply: true
     reply_window: 2min
+    reply_max_peers: 8
     max_frame: 1500
     max_bundle_depth: 3
   server:
@@ -234,6 +261,7 @@ endpoints:
   ASSERT_TRUE(config.endpoints[0].udp());
   const UdpSettings& mixer = *config.endpoints[0].udp();
   EXPECT_EQ(mixer.reply_window, 120s);
+  EXPECT_EQ(mixer.reply_max_peers, 8u);
   EXPECT_EQ(mixer.max_frame, 1500u);
   EXPECT_EQ(mixer.max_bundle_depth, 3);
   ASSERT_TRUE(config.endpoints[1].tcp());

@@ -152,6 +152,30 @@ TEST_F(RouterTest, ARouteNamingTheSourceInFromAndToEchoes) {
   EXPECT_EQ(at("c").size(), 1u);
 }
 
+// final: true (issue 8, item 10): once a final route matched a message, later routes do not
+// take it, even when the final route's templates did not apply to it; earlier routes still do.
+TEST_F(RouterTest, AFinalRouteStopsLaterRoutesForTheMessagesItMatched) {
+  load(R"(- { name: early, from: a, match: '/buttons/*', to: c, address: /early }
+- { name: fence-for-c, from: c, to: a, final: true }
+- { name: buttons, from: a, match: '/buttons/*', to: b, address: '/config/{1}', final: true }
+- { name: needs-two, from: a, match: /two, to: b, args: [$2], final: true }
+- { name: catch-all, from: a, to: b }
+)");
+  harness_.route("a", message("/buttons/3", 1));
+  EXPECT_EQ(addresses_of(at("c")), (std::vector<std::string>{"/early"}));
+  EXPECT_EQ(addresses_of(at("b")), (std::vector<std::string>{"/config/3"}));
+  EXPECT_EQ(harness_.route_named("catch-all").counters.matched, 0u);
+  // Not matched by a final route (fence-for-c takes only c's messages): the catch-all applies.
+  harness_.route("a", message("/fader", 0.5f));
+  EXPECT_EQ(addresses_of(at("b")), (std::vector<std::string>{"/config/3", "/fader"}));
+  // Matched, but $2 is missing: nothing from needs-two, and still nothing from the catch-all.
+  harness_.route("a", message("/two", 1));
+  EXPECT_EQ(at("b").size(), 2u);
+  EXPECT_EQ(harness_.route_named("needs-two").counters.dropped, 1u);
+  EXPECT_EQ(harness_.route_named("catch-all").counters.matched, 1u);
+  EXPECT_EQ(counters("a").drops(DropReason::not_applicable), 1u);
+}
+
 TEST_F(RouterTest, EveryPacketSentKnowsItsOriginAndHowManyMessagesItCarries) {
   load("- { from: a, to: b }\n- { from: c, to: b }\n");
   harness_.route("a", message("/x", 1));
