@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <regex>
 
 #include "config/address.h"
 
@@ -65,7 +64,6 @@ constexpr std::array<std::string_view, kKeyRules.size()> key_names() {
 constexpr auto kKeys = key_names();
 constexpr std::array<std::string_view, 3> kProtocols = {"udp", "tcp", "midi"};
 constexpr std::array<std::string_view, 2> kFramings = {"slip", "length"};
-constexpr std::array<std::string_view, 2> kMidiApis = {"alsa", "jack"};
 
 unsigned role_bits(Role role) {
   switch (role) {
@@ -126,8 +124,6 @@ class EndpointReader {
   std::optional<Protocol> read_protocol(const Entry& entry);
   std::optional<HostPort> read_address(const Entry& entry);
   void read_setting(const Entry& entry);
-  void read_cc14(const Entry& entry);
-  void check_port_pattern(const Entry& entry);
   void check_combinations(const std::vector<Entry>& entries);
   void check_send_families();
 
@@ -144,14 +140,10 @@ class EndpointReader {
 };
 
 std::optional<Protocol> EndpointReader::read_protocol(const Entry& entry) {
-  const auto text = read_string(located(entry), diagnostics_);
-  if (!text) return std::nullopt;
-  if (*text == "udp") return Protocol::udp;
-  if (*text == "tcp") return Protocol::tcp;
-  if (*text == "midi") return Protocol::midi;
-  diagnostics_.error(entry.value_at, "protocol: unknown protocol '" + *text + "', expected " +
-                                         one_of(kProtocols) + did_you_mean(*text, kProtocols));
-  return std::nullopt;
+  // kProtocols lists them in Protocol's order.
+  const auto choice = read_choice(located(entry), kProtocols, "protocol", diagnostics_);
+  if (!choice) return std::nullopt;
+  return static_cast<Protocol>(*choice);
 }
 
 std::optional<HostPort> EndpointReader::read_address(const Entry& entry) {
@@ -220,6 +212,7 @@ void EndpointReader::read(const std::vector<Entry>& entries) {
 }
 
 void EndpointReader::read_setting(const Entry& entry) {
+  if (read_midi_setting(entry, midi_, diagnostics_)) return;
   const Located value = located(entry);
   const std::string& key = entry.key;
   if (key == "listen") {
@@ -258,47 +251,9 @@ void EndpointReader::read_setting(const Entry& entry) {
       }
     }
   } else if (key == "framing") {
-    if (const auto text = read_string(value, diagnostics_)) {
-      if (*text == "slip" || *text == "length") {
-        tcp_.framing = *text == "slip" ? Framing::slip : Framing::length;
-      } else {
-        diagnostics_.error(entry.value_at, "framing: unknown framing '" + *text + "', expected " +
-                                               one_of(kFramings) + did_you_mean(*text, kFramings));
-      }
+    if (const auto choice = read_choice(value, kFramings, "framing", diagnostics_)) {
+      tcp_.framing = *choice == 0 ? Framing::slip : Framing::length;
     }
-  } else if (key == "port") {
-    // MIDI port names are free text and may look like numbers ("20:0", "2"), so any
-    // non-empty scalar is taken as written.
-    if (entry.value.IsScalar() && !entry.value.Scalar().empty()) {
-      midi_.port = entry.value.Scalar();
-      check_port_pattern(entry);
-    } else {
-      diagnostics_.error(entry.value_at,
-                         "port: expected a MIDI port name, got " + describe(entry.value));
-    }
-  } else if (key == "input") {
-    midi_.input = read_bool(value, diagnostics_).value_or(true);
-  } else if (key == "output") {
-    midi_.output = read_bool(value, diagnostics_).value_or(true);
-  } else if (key == "virtual") {
-    midi_.virtual_port = read_bool(value, diagnostics_).value_or(false);
-  } else if (key == "nrpn") {
-    midi_.nrpn = read_bool(value, diagnostics_).value_or(false);
-  } else if (key == "api") {
-    if (const auto text = read_string(value, diagnostics_)) {
-      if (*text == "alsa" || *text == "jack") {
-        midi_.api = *text == "alsa" ? MidiApi::alsa : MidiApi::jack;
-      } else {
-        diagnostics_.error(entry.value_at, "api: unknown MIDI API '" + *text + "', expected " +
-                                               one_of(kMidiApis) + did_you_mean(*text, kMidiApis));
-      }
-    }
-  } else if (key == "cc14") {
-    read_cc14(entry);
-  } else if (key == "rescan") {
-    using std::chrono::minutes, std::chrono::milliseconds;
-    midi_.rescan = read_duration(value, milliseconds(100), minutes(1), diagnostics_)
-                       .value_or(kDefaultMidiRescan);
   } else if (key == "max_frame") {
     const std::size_t max = role_ == Role::udp ? kMaxUdpFrame : kMaxTcpFrame;
     network_.max_frame = read_byte_size(value, 16, max, diagnostics_).value_or(kDefaultMaxFrame);
@@ -331,42 +286,6 @@ void EndpointReader::read_setting(const Entry& entry) {
   } else if (key == "reply_max_peers") {
     udp_.reply_max_peers = static_cast<std::size_t>(
         read_integer(value, 1, 65535, diagnostics_).value_or(kDefaultReplyMaxPeers));
-  }
-}
-
-void EndpointReader::read_cc14(const Entry& entry) {
-  if (!entry.value.IsSequence()) {
-    diagnostics_.error(entry.value_at,
-                       "cc14: expected a list of MSB controller numbers 0..31, "
-                       "such as [7, 10], got " +
-                           describe(entry.value));
-    return;
-  }
-  for (std::size_t i = 0; i < entry.value.size(); ++i) {
-    const YAML::Node item = entry.value[i];
-    const Located value{item, position_of(item.Mark()), "cc14[" + std::to_string(i + 1) + "]"};
-    const auto number = read_integer(value, 0, 31, diagnostics_);
-    if (!number) continue;
-    const int controller = static_cast<int>(*number);
-    if (std::find(midi_.cc14.begin(), midi_.cc14.end(), controller) != midi_.cc14.end()) {
-      diagnostics_.error(
-          value.at, value.what + ": controller " + std::to_string(controller) + " is listed twice");
-      continue;
-    }
-    midi_.cc14.push_back(controller);
-  }
-  std::sort(midi_.cc14.begin(), midi_.cc14.end());
-}
-
-// A port name is matched as a regular expression (a plain name matches itself), so one that
-// does not compile is reported here rather than when the daemon looks for ports.
-void EndpointReader::check_port_pattern(const Entry& entry) {
-  try {
-    std::regex pattern(midi_.port, std::regex::ECMAScript);
-  } catch (const std::regex_error& error) {
-    diagnostics_.error(entry.value_at, "port: '" + midi_.port +
-                                           "' is not a valid regular expression (" + error.what() +
-                                           "); escape special characters such as \\( or \\[");
   }
 }
 

@@ -26,6 +26,11 @@ struct ReadEndpoint {
 // Every endpoint named under `endpoints:`, in file order, including invalid ones.
 std::vector<ReadEndpoint> read_endpoints(const Entry& entry, Diagnostics& diagnostics);
 
+// Reads entry into midi when it is one of a midi endpoint's own keys (port, input, output,
+// api, virtual, cc14, nrpn, rescan), reporting what does not fit; false for any other key.
+// In midi_settings.cpp, beside the MIDI settings' rules.
+bool read_midi_setting(const Entry& entry, MidiSettings& midi, Diagnostics& diagnostics);
+
 // Whether routing a message to this endpoint can go anywhere.
 bool can_send(const Endpoint& endpoint);
 

@@ -441,4 +441,17 @@ std::optional<std::vector<Text>> read_one_or_list(const Located& value, Diagnost
   return items;
 }
 
+std::optional<std::size_t> read_choice(const Located& value,
+                                       std::span<const std::string_view> choices,
+                                       std::string_view noun, Diagnostics& diagnostics) {
+  const auto text = read_string(value, diagnostics);
+  if (!text) return std::nullopt;
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    if (*text == choices[i]) return i;
+  }
+  diagnostics.error(value.at, value.what + ": unknown " + std::string(noun) + " '" + *text +
+                                  "', expected " + one_of(choices) + did_you_mean(*text, choices));
+  return std::nullopt;
+}
+
 }  // namespace oscbridge::config::detail

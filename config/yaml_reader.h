@@ -70,6 +70,11 @@ std::optional<bool> read_bool(const Located& value, Diagnostics& diagnostics);
 std::optional<std::int64_t> read_integer(const Located& value, std::int64_t min, std::int64_t max,
                                          Diagnostics& diagnostics);
 std::optional<double> read_number(const Located& value, Diagnostics& diagnostics);  // finite
+// One word of choices: its index, or nullopt after reporting "WHAT: unknown NOUN 'x', expected
+// 'a' or 'b' (did you mean ...?)".
+std::optional<std::size_t> read_choice(const Located& value,
+                                       std::span<const std::string_view> choices,
+                                       std::string_view noun, Diagnostics& diagnostics);
 // A byte count: 1500, 64KiB, 1MiB.
 std::optional<std::size_t> read_byte_size(const Located& value, std::size_t min, std::size_t max,
                                           Diagnostics& diagnostics);
