@@ -449,9 +449,24 @@ std::vector<ReadEndpoint> read_endpoints(const Entry& entry, Diagnostics& diagno
   return endpoints;
 }
 
-bool can_send(const Endpoint& endpoint) {
-  const UdpSettings* udp = endpoint.udp();
-  return !udp || !udp->send.empty() || udp->reply != Reply::off;
+std::string cannot_send(const Endpoint& endpoint) {
+  if (const UdpSettings* udp = endpoint.udp();
+      udp && udp->send.empty() && udp->reply == Reply::off) {
+    return "udp endpoint '" + endpoint.name +
+           "' has no send address and no reply: true, so a message routed to it could go nowhere";
+  }
+  if (const MidiSettings* midi = endpoint.midi(); midi && !midi->output) {
+    return "midi endpoint '" + endpoint.name +
+           "' has output: false, so a message routed to it could go nowhere";
+  }
+  return "";
+}
+
+std::string cannot_receive(const Endpoint& endpoint) {
+  if (const MidiSettings* midi = endpoint.midi(); midi && !midi->input) {
+    return "midi endpoint '" + endpoint.name + "' has input: false, so nothing comes from it";
+  }
+  return "";
 }
 
 }  // namespace oscbridge::config::detail

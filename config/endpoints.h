@@ -31,7 +31,10 @@ std::vector<ReadEndpoint> read_endpoints(const Entry& entry, Diagnostics& diagno
 // In midi_settings.cpp, beside the MIDI settings' rules.
 bool read_midi_setting(const Entry& entry, MidiSettings& midi, Diagnostics& diagnostics);
 
-// Whether routing a message to this endpoint can go anywhere.
-bool can_send(const Endpoint& endpoint);
+// Why a route could not use the endpoint in that direction ("" when it can): a udp endpoint
+// with no send address and no reply peers sends nowhere; a midi endpoint with `output: false`
+// plays nothing, one with `input: false` hears nothing. The text completes "to: " or "from: ".
+std::string cannot_send(const Endpoint& endpoint);
+std::string cannot_receive(const Endpoint& endpoint);
 
 }  // namespace oscbridge::config::detail

@@ -54,10 +54,11 @@ std::optional<std::vector<std::string>> RouteReader::read_endpoint_names(const E
     } else if (std::find(names.begin(), names.end(), item.text) != names.end()) {
       diagnostics_.error(item.at, entry.key + ": endpoint '" + item.text + "' is listed twice");
       ok = false;
-    } else if (direction == Direction::to && endpoint->valid && !can_send(endpoint->endpoint)) {
-      diagnostics_.error(item.at, "to: udp endpoint '" + item.text +
-                                      "' has no send address and no reply: true, so a message "
-                                      "routed to it could go nowhere");
+    } else if (std::string why = !endpoint->valid             ? ""
+                                 : direction == Direction::to ? cannot_send(endpoint->endpoint)
+                                                              : cannot_receive(endpoint->endpoint);
+               !why.empty()) {
+      diagnostics_.error(item.at, entry.key + ": " + why);
       ok = false;
     }
     names.push_back(item.text);

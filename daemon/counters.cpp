@@ -26,6 +26,8 @@ std::string_view to_string(DropReason reason) {
       return "unresolved";
     case DropReason::no_peer:
       return "no_peer";
+    case DropReason::not_midi:
+      return "not_midi";
   }
   return "unknown";
 }
@@ -46,6 +48,7 @@ std::string EndpointCounters::describe() const {
   if (reply_peers_refused != 0) {
     text += ", reply peers refused " + std::to_string(reply_peers_refused);
   }
+  if (clamped != 0) text += ", clamped " + std::to_string(clamped);
   return text;
 }
 

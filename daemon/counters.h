@@ -22,8 +22,9 @@ enum class DropReason {
   send_failed,     // the system refused to send
   unresolved,      // a destination's host name has not resolved (yet); retried with backoff
   no_peer,         // routed to an endpoint with nobody to send to (no reply peer, no client)
+  not_midi,        // routed to a MIDI endpoint but no MIDI message (docs/midi.md says why)
 };
-inline constexpr std::size_t kDropReasonCount = 11;
+inline constexpr std::size_t kDropReasonCount = 12;
 
 std::string_view to_string(DropReason reason);
 
@@ -38,11 +39,14 @@ struct EndpointCounters {
   // udp `reply: true`: new sources not taken as reply peers (table full or over the admission
   // rate). Their messages were routed all the same, so they are not drops.
   std::uint64_t reply_peers_refused = 0;
+  // midi: values brought into their MIDI range on the way out (a fader's 1.2 sent as 127).
+  // The messages were sent, so they are not drops.
+  std::uint64_t clamped = 0;
   std::array<std::uint64_t, kDropReasonCount> dropped{};
 
   std::uint64_t& drops(DropReason reason) { return dropped[static_cast<std::size_t>(reason)]; }
   std::uint64_t drops(DropReason reason) const { return dropped[static_cast<std::size_t>(reason)]; }
-  // "received 10, sent 7, dropped 3 (malformed 2, acl 1)"
+  // "received 10, sent 7, dropped 3 (malformed 2, acl 1)", then the other counters not zero"
   std::string describe() const;
 };
 

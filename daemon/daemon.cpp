@@ -17,6 +17,7 @@
 #include "config/load.h"
 #include "daemon/runtime.h"
 #include "daemon/service.h"
+#include "midi/ports.h"
 #include "socket/event_loop.h"
 
 namespace oscbridge::daemon {
@@ -193,6 +194,28 @@ int validate_config(const std::string& path) {
   for (const auto& warning : result.warnings) std::fprintf(stderr, "%s\n", warning.c_str());
   std::printf("%s: OK, %s\n", label.c_str(), config::summary(*result.config).c_str());
   return 0;
+}
+
+int print_midi_ports() {
+  bool any_available = false;
+  for (auto api : {midi::PortApi::alsa, midi::PortApi::jack}) {
+    std::string why;
+    auto inputs = midi::list_ports(api, midi::Direction::input, why);
+    auto outputs = inputs ? midi::list_ports(api, midi::Direction::output, why) : std::nullopt;
+    if (!inputs || !outputs) {
+      std::cout << midi::to_string(api) << ": unavailable: " << why << "\n";
+      continue;
+    }
+    any_available = true;
+    std::cout << midi::to_string(api) << ":\n";
+    auto print = [](std::string_view heading, const std::vector<std::string>& names) {
+      std::cout << "  " << heading << (names.empty() ? " none\n" : "\n");
+      for (const auto& name : names) std::cout << "    " << name << "\n";
+    };
+    print("input (ports that send MIDI to a midi endpoint):", *inputs);
+    print("output (ports a midi endpoint can send MIDI to):", *outputs);
+  }
+  return any_available ? 0 : 1;
 }
 
 }  // namespace oscbridge::daemon

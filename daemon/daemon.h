@@ -28,4 +28,8 @@ int run_daemon(const DaemonOptions& options);
 // reads standard input.
 int validate_config(const std::string& path);
 
+// `oscbridge midi-ports`: prints, per MIDI API (alsa, jack), the ports a midi endpoint could
+// use in each direction, or why the API is unavailable. Exit 0 when at least one API is.
+int print_midi_ports();
+
 }  // namespace oscbridge::daemon

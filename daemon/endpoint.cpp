@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "daemon/midi_endpoint.h"
 #include "daemon/tcp_endpoints.h"
 #include "daemon/udp_endpoint.h"
 
@@ -111,9 +112,7 @@ std::unique_ptr<Endpoint> make_endpoint(const config::Endpoint& settings, Endpoi
       if (settings.tcp()->connect) return std::make_unique<TcpClientEndpoint>(settings, context);
       return std::make_unique<TcpServerEndpoint>(settings, context);
     case config::Protocol::midi:
-      error = "MIDI endpoints are not available in this build yet (endpoint '" + settings.name +
-              "'); see docs/configuration.md";
-      return nullptr;
+      return std::make_unique<MidiEndpoint>(settings, context);
   }
   error = "unknown protocol";
   return nullptr;

@@ -1,6 +1,7 @@
 // oscbridge: routes Open Sound Control between endpoints as a YAML file says.
 //   oscbridge run [-c FILE]     the daemon, in the foreground
 //   oscbridge validate FILE|-   check a configuration file (- reads standard input)
+//   oscbridge midi-ports        the MIDI ports a midi endpoint can use, per API
 // The command line is parsed by CLI11, which also writes --help and the usage errors.
 #include <CLI/CLI.hpp>
 
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
       "validate", "Check a configuration file: exit 0 and a summary, or exit 1 and every error.");
   validate->add_option("FILE", validate_path, "The file to check; - reads standard input")
       ->required();
+  auto* midi_ports = app.add_subcommand(
+      "midi-ports", "List the MIDI ports a midi endpoint can use, per API (alsa, jack).");
   app.footer(kSignals);  // after the subcommands, which would otherwise inherit it
 
   try {
@@ -49,8 +52,9 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   if (*validate) return oscbridge::daemon::validate_config(validate_path);
+  if (*midi_ports) return oscbridge::daemon::print_midi_ports();
   if (!*run) {
-    std::cerr << app.help() << "A command is required: run or validate\n";
+    std::cerr << app.help() << "A command is required: run, validate or midi-ports\n";
     return 2;
   }
   if (config->count() > 0) options.config_path = config_path;

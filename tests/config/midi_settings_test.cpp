@@ -84,6 +84,21 @@ TEST(MidiSettings, MistakesAreReportedWhereTheyAre) {
       << bad_pattern;
 }
 
+TEST(MidiSettings, RoutesCannotUseADirectionTheEndpointTurnedOff) {
+  const std::string endpoints =
+      "endpoints:\n"
+      "  keys: { protocol: midi, port: X, input: false }\n"
+      "  pads: { protocol: midi, port: Y, output: false }\n"
+      "  osc: { protocol: udp, listen: 127.0.0.1:9000, send: 127.0.0.1:9001 }\n"
+      "routes:\n";
+  EXPECT_EQ(error_of(endpoints + "  - { from: osc, to: pads }\n"),
+            "t.yaml:6:22: to: midi endpoint 'pads' has output: false, so a message routed to it "
+            "could go nowhere");
+  EXPECT_EQ(error_of(endpoints + "  - { from: keys, to: osc }\n"),
+            "t.yaml:6:13: from: midi endpoint 'keys' has input: false, so nothing comes from it");
+  EXPECT_EQ(loaded(endpoints + "  - { from: pads, to: keys }\n").routes.size(), 1u);
+}
+
 TEST(MidiSettings, MidiKeysDoNotApplyToOtherKinds) {
   EXPECT_EQ(error_of("endpoints:\n  u: { protocol: udp, listen: 127.0.0.1:9000, nrpn: true }\n"),
             "t.yaml:2:47: 'nrpn' does not apply to a udp endpoint; it is for midi endpoints");

@@ -49,5 +49,14 @@ TEST(Counters, DescribeListsOnlyTheReasonsThatCounted) {
   EXPECT_EQ(counters.describe(), "received 5, sent 4, dropped 3 (malformed 1, no_peer 2)");
 }
 
+TEST(Counters, ClampedValuesShowOnlyWhenSomeWere) {
+  EndpointCounters counters;
+  counters.sent = 2;
+  counters.clamped = 1;
+  EXPECT_EQ(counters.describe(), "received 0, sent 2, dropped 0, clamped 1");
+  counters.clamped = 0;
+  EXPECT_EQ(counters.describe(), "received 0, sent 2, dropped 0");
+}
+
 }  // namespace
 }  // namespace oscbridge::daemon

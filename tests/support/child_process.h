@@ -108,7 +108,12 @@ class ChildProcess {
  private:
   bool read_more(int timeout_ms) {
     pollfd entry{output_fd_, POLLIN, 0};
-    if (output_fd_ < 0 || ::poll(&entry, 1, timeout_ms) <= 0) return false;
+    if (output_fd_ < 0) return false;
+    int ready;
+    // A signal for this process (a library's, such as libjack's) is no reason to stop waiting.
+    while ((ready = ::poll(&entry, 1, timeout_ms)) < 0 && errno == EINTR) {
+    }
+    if (ready <= 0) return false;
     char buffer[4096];
     ssize_t count = ::read(output_fd_, buffer, sizeof buffer);
     if (count <= 0) return false;
