@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Checks the configured systemd unit: `systemd-analyze verify` finds nothing to say
 # about it, and `systemd-analyze security` rates its exposure at or below a ceiling.
-#   check_unit.sh UNIT_FILE EXECUTABLE MAX_EXPOSURE
+#   check_unit.sh UNIT_FILE EXECUTABLE MAX_EXPOSURE [DROP_IN]
+# With DROP_IN (a file of systemd/ such as midi-alsa.conf), the unit is checked as that
+# drop-in changes it: its sections are appended to the copy, which is how systemd applies a
+# drop-in (later assignments win, list settings such as DeviceAllow= add up).
 # verify insists that ExecStart's binary exists, and the installed path
 # (/usr/local/bin/oscbridge) does not on a build machine, so the check runs on a
 # copy whose ExecStart names EXECUTABLE instead; every other line is the unit's own.
@@ -11,6 +14,7 @@ set -euo pipefail
 unit=$1
 executable=$2
 max_exposure=$3
+drop_in=${4:-}
 
 fail() {
   echo "FAIL: $*" >&2
@@ -27,6 +31,11 @@ copy=$workdir/$(basename "$unit")
 
 grep -q '^ExecStart=[^ ]*/oscbridge run' "$unit" || fail "$unit: ExecStart does not run 'oscbridge run'"
 sed -E "s#^ExecStart=[^ ]+#ExecStart=${executable}#" "$unit" >"$copy"
+if [[ -n $drop_in ]]; then
+  [[ -f $drop_in ]] || fail "no drop-in at $drop_in"
+  grep -q '^\[Service\]' "$drop_in" || fail "$drop_in: no [Service] section"
+  cat "$drop_in" >>"$copy"
+fi
 
 # verify exits 0 on unknown keys and unparsable values (it only warns), so any
 # message about this unit counts as a failure.
@@ -48,4 +57,4 @@ if ! awk -v got="$exposure" -v max="$max_exposure" 'BEGIN { exit !(got <= max) }
   fail "exposure $exposure is above $max_exposure; settings that count against it:
 $(grep '✗' <<<"$security_output")"
 fi
-echo "systemd-analyze verify: clean; security exposure $exposure (ceiling $max_exposure)"
+echo "systemd-analyze verify: clean; security exposure $exposure (ceiling $max_exposure)${drop_in:+ with $(basename "$drop_in")}"
