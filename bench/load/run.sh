@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # End-to-end load benchmark: the raw forwarder (the floor: recvmmsg/sendmmsg, no
-# routing), oscbridge over UDP, the liblo baseline (lo-forwarder) and oscbridge
-# over TCP with SLIP framing, one router at a time, each at a ladder of rates;
+# routing), oscbridge over UDP, the liblo baseline (lo-forwarder), oscbridge
+# over TCP with SLIP framing and oscbridge from a JACK MIDI port to UDP (on a
+# JACK server of its own, dummy driver), one router at a time, each at a ladder of rates;
 # the routers route the same 100-route plan. Prints a markdown table whose last
 # column is each row's CPU per message over the raw forwarder's at the same
 # rate, in the same run. Builds nothing. See docs/benchmark-load.md.
 #   bench/load/run.sh BUILD_DIR
 # Environment:
-#   LOAD_ROUTERS ("raw oscbridge lo-forwarder oscbridge-slip"; the oscbridge
-#     rows are skipped with a note when the daemon binary does not exist)
+#   LOAD_ROUTERS ("raw oscbridge lo-forwarder oscbridge-slip"; add oscbridge-midi
+#     for the MIDI row; the oscbridge rows are skipped with a note when the daemon
+#     binary does not exist)
 #   LOAD_RATES ("10000 50000 100000 120000 200000", msg/s, the UDP rows)
 #   LOAD_SLIP_RATES (LOAD_RATES, the TCP SLIP rows)
+#   LOAD_MIDI_RATES ("10000", the MIDI rows: one control change per message)
 #   LOAD_SECONDS (5), LOAD_ROUTES (100)
 #   LOAD_DAEMON (BUILD_DIR/daemon/oscbridge): the oscbridge binary to measure
 set -euo pipefail
@@ -25,13 +28,16 @@ raw=$build/bench/load/raw-forwarder
 daemon=${LOAD_DAEMON:-$build/daemon/oscbridge}
 rates=${LOAD_RATES:-10000 50000 100000 120000 200000}
 slip_rates=${LOAD_SLIP_RATES:-$rates}
+midi_rates=${LOAD_MIDI_RATES:-10000}
+midi_load=$build/bench/load/oscbridge-midi-load
+jack_pid=
 seconds=${LOAD_SECONDS:-5}
 routes=${LOAD_ROUTES:-100}
 routers=${LOAD_ROUTERS:-raw oscbridge lo-forwarder oscbridge-slip}
 drain_ms=1000
 
 source "$(dirname "$0")/routers.sh"
-for tool in "$load" "$forwarder" "$raw"; do
+for tool in "$load" "$forwarder" "$raw" "$midi_load"; do
   [[ -x $tool ]] || { echo "missing $tool: build the bench tree first (-DOSCBRIDGE_BENCH=ON)" >&2; exit 1; }
 done
 
@@ -40,6 +46,7 @@ load_pid=
 cleanup() {
   [[ -z $load_pid ]] || kill "$load_pid" 2>/dev/null || true
   stop_all_routers
+  [[ -z $jack_pid ]] || stop_router "$jack_pid"
   rm -rf "$workdir"
 }
 trap cleanup EXIT
@@ -126,6 +133,36 @@ measure() {
   done
 }
 
+# measure_midi PID: the MIDI ladder, played by oscbridge-midi-load from its JACK port into
+# the daemon's midi endpoint; what comes out over UDP must be complete and in order.
+measure_midi() {
+  local pid=$1 rate before after summary received cpu_us status
+  for rate in $midi_rates; do
+    before=$(cpu_ticks "$pid")
+    "$midi_load" --rate "$rate" --seconds "$seconds" --receive "$receiver_port" \
+      >"$workdir/summary" 2>"$workdir/load.err" &
+    load_pid=$!
+    status=0
+    wait "$load_pid" || status=$?
+    load_pid=
+    after=$(cpu_ticks "$pid")
+    summary=$(<"$workdir/summary")
+    if ((status != 0)); then
+      failed=1
+      notes+=("oscbridge (MIDI → UDP) at $rate msg/s: incomplete or out of order: ${summary:-$(tail -n 1 "$workdir/load.err")}")
+      [[ -n $summary ]] || { rows+=("oscbridge|MIDI (JACK) → UDP|$rate|failed|-|-|-|-|-"); continue; }
+    fi
+    received=$(value received "$summary")
+    cpu_us=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$received" \
+      'BEGIN { if (n > 0) printf "%.2f", t * 1e6 / hz / n; else print "-" }')
+    rows+=("$(awk -v rate="$rate" -v s="$summary" -v cpu="$cpu_us" -v secs="$seconds" 'BEGIN {
+      n = split(s, kv, " "); for (i = 1; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
+      printf "oscbridge|MIDI (JACK) → UDP|%d|%d|%d|%.2f|-|-|%s", rate, v["sent"] / secs,
+             v["received"] / secs, v["loss_percent"], cpu }')")
+    echo "  oscbridge (MIDI) at $rate msg/s: $summary" >&2
+  done
+}
+
 # check_daemon YAML: true if the daemon exists and accepts YAML.
 check_daemon() {
   if [[ ! -x $daemon ]]; then
@@ -165,8 +202,27 @@ for router in $routers; do
       start_router "$workdir/$router.log" "tcp:$router_port" \
         "$daemon" run -c "$workdir/oscbridge-slip.yaml"
       ;;
+    oscbridge-midi)
+      printf '%s\n' 'endpoints:' \
+        "  midi: { protocol: midi, api: jack, port: 'midi-load:out', output: false, rescan: 100ms }" \
+        "  out: { protocol: udp, send: 127.0.0.1:$receiver_port }" \
+        'routes:' '  - { from: midi, to: out }' >"$workdir/oscbridge-midi.yaml"
+      check_daemon "$workdir/oscbridge-midi.yaml" || continue
+      export JACK_DEFAULT_SERVER=oscbridge-bench-$$ JACK_NO_START_SERVER=1
+      jackd -n "$JACK_DEFAULT_SERVER" -r -d dummy -r 48000 -p 256 >"$workdir/jackd.log" 2>&1 &
+      jack_pid=$!
+      "$daemon" run -c "$workdir/oscbridge-midi.yaml" >"$workdir/$router.log" 2>&1 &
+      router_pid=$!
+      router_pids+=("$router_pid")
+      echo "== oscbridge, MIDI (JACK) → UDP (pid $router_pid), ${seconds} s per rate" >&2
+      measure_midi "$router_pid" || failed=1
+      stop_router "$router_pid"
+      stop_router "$jack_pid"
+      jack_pid=
+      continue
+      ;;
     *)
-      echo "unknown router '$router' in LOAD_ROUTERS (raw oscbridge lo-forwarder oscbridge-slip)" >&2
+      echo "unknown router '$router' in LOAD_ROUTERS (raw oscbridge lo-forwarder oscbridge-slip oscbridge-midi)" >&2
       exit 2
       ;;
   esac
