@@ -244,6 +244,27 @@ TEST_F(MidiTest, APortThatComesLateOrGoesAndComesBackIsFoundAgainWhileTheRestRun
   EXPECT_EQ(misses, 1u) << log;
 }
 
+TEST_F(MidiTest, AReloadThatChangesOnlyTheMappingKeepsThePortConnected) {
+  MidiPeer surface(MidiPeer::Kind::out, "fader");
+  surface.open_virtual("box");
+  std::uint16_t in_port = free_port();
+  const std::string keys = "    port: 'fader:box'\n    output: false\n";
+  Daemon daemon(bridge_yaml(keys, in_port, receiver_.port()), jack_.env());
+  LogOnFailure log_on_failure{daemon};
+  ASSERT_TRUE(wait_ready_and(daemon, "surface: MIDI input connected to port 'fader:box'"));
+  ASSERT_TRUE(jack_.wait_connected("fader:box"));
+  surface.send({0xB0, 7, 0x40});
+  EXPECT_EQ(describe(receiver_.receive(5000)), "/midi/1/cc/7 i 64");
+
+  ASSERT_TRUE(daemon.reload(bridge_yaml(keys + "    cc14: [7]\n", in_port, receiver_.port())));
+  surface.send({0xB0, 7, 0x40});
+  EXPECT_EQ(describe(receiver_.receive(5000)), "/midi/1/cc14/7 i 8192");
+  // The same connection carried it: no second "connected" line, before or after the reload.
+  const std::string log = daemon.log();
+  const auto first = log.find("MIDI input connected");
+  EXPECT_EQ(log.find("MIDI input connected", first + 1), std::string::npos) << log;
+}
+
 TEST_F(MidiTest, NoJackServerIsReportedAndTheRestOfTheDaemonRuns) {
   std::uint16_t in_port = free_port();
   std::string yaml = bridge_yaml("    port: anything\n", in_port, receiver_.port()) +
