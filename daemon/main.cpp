@@ -1,6 +1,7 @@
 // oscbridge: routes Open Sound Control between endpoints as a YAML file says.
 //   oscbridge run [-c FILE]     the daemon, in the foreground
 //   oscbridge validate FILE|-   check a configuration file (- reads standard input)
+//   oscbridge validate --names FILE   its endpoint and route names (for shell completion)
 // The command line is parsed by CLI11, which also writes --help and the usage errors.
 #include <CLI/CLI.hpp>
 
@@ -20,7 +21,9 @@ constexpr const char* kSignals =
 
 int main(int argc, char** argv) {
   CLI::App app{"oscbridge: routes Open Sound Control between endpoints as a YAML file says."};
-  app.set_version_flag("--version", std::string("oscbridge ") + OSCBRIDGE_VERSION);
+  // The release and the commit it was built from (CMake reads it when configuring).
+  app.set_version_flag("--version", std::string("oscbridge ") + OSCBRIDGE_VERSION + " (git " +
+                                        OSCBRIDGE_GIT_REVISION + ")");
   app.require_subcommand(0, 1);
 
   oscbridge::daemon::DaemonOptions options;
@@ -39,6 +42,9 @@ int main(int argc, char** argv) {
       "validate", "Check a configuration file: exit 0 and a summary, or exit 1 and every error.");
   validate->add_option("FILE", validate_path, "The file to check; - reads standard input")
       ->required();
+  bool names = false;
+  validate->add_flag("--names", names,
+                     "Instead of the summary, print 'endpoint NAME' and 'route NAME' lines");
   app.footer(kSignals);  // after the subcommands, which would otherwise inherit it
 
   try {
@@ -48,7 +54,11 @@ int main(int argc, char** argv) {
     int code = app.exit(error);
     return code == 0 ? 0 : 2;
   }
-  if (*validate) return oscbridge::daemon::validate_config(validate_path);
+  if (*validate) {
+    using oscbridge::daemon::ValidateOutput;
+    return oscbridge::daemon::validate_config(
+        validate_path, names ? ValidateOutput::names : ValidateOutput::summary);
+  }
   if (!*run) {
     std::cerr << app.help() << "A command is required: run or validate\n";
     return 2;
