@@ -53,12 +53,9 @@ _oscbridge() {
     prev=${COMP_WORDS[COMP_CWORD - 2]}
   fi
 
-  local help commands
-  help=$("$cmd" --help 2>/dev/null)
-  commands=$(_oscbridge_help_entries "$help" Subcommands)
-
-  # The command (the first word that is one) and the configuration file given so far.
-  local i word sub= config=/etc/oscbridge/oscbridge.yaml
+  # The configuration file given so far, and the words that are not options or their values.
+  local i word config=/etc/oscbridge/oscbridge.yaml
+  local -a words=()
   for ((i = 1; i < COMP_CWORD; i++)); do
     word=${COMP_WORDS[i]}
     case $word in
@@ -68,8 +65,8 @@ _oscbridge() {
         ((i++))
         ;;
       --config=*) config=${word#--config=} ;;
-      -*) ;;
-      *) [[ -z $sub ]] && grep -qxF -- "$word" <<<"$commands" && sub=$word ;;
+      -* | =) ;;
+      *) words+=("$word") ;;
     esac
   done
   [[ $config == "~/"* ]] && config=$HOME/${config#"~/"}
@@ -78,6 +75,17 @@ _oscbridge() {
     --endpoint) _oscbridge_names "$cmd" endpoint "$config" "$cur" && return 0 ;;
     --route) _oscbridge_names "$cmd" route "$config" "$cur" && return 0 ;;
   esac
+
+  # The command: the first of those words that --help lists as one.
+  local help commands sub=
+  help=$("$cmd" --help 2>/dev/null)
+  commands=$(_oscbridge_help_entries "$help" Subcommands)
+  for word in "${words[@]}"; do
+    if grep -qxF -- "$word" <<<"$commands"; then
+      sub=$word
+      break
+    fi
+  done
 
   [[ -n $sub ]] && help=$("$cmd" "$sub" --help 2>/dev/null)
   local entry names value options=()
