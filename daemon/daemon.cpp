@@ -175,7 +175,7 @@ int run_daemon(const DaemonOptions& options) {
   return started ? 0 : 1;
 }
 
-int validate_config(const std::string& path) {
+int validate_config(const std::string& path, ValidateOutput output) {
   // "-": standard input, named "<stdin>" in the errors and the summary.
   const bool from_stdin = path == "-";
   const std::string label = from_stdin ? "<stdin>" : path;
@@ -192,6 +192,13 @@ int validate_config(const std::string& path) {
     return 1;
   }
   for (const auto& warning : result.warnings) std::fprintf(stderr, "%s\n", warning.c_str());
+  if (output == ValidateOutput::names) {
+    for (const auto& endpoint : result.config->endpoints) {
+      std::printf("endpoint %s\n", endpoint.name.c_str());
+    }
+    for (const auto& route : result.config->routes) std::printf("route %s\n", route.name.c_str());
+    return 0;
+  }
   std::printf("%s: OK, %s\n", label.c_str(), config::summary(*result.config).c_str());
   return 0;
 }

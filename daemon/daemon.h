@@ -24,9 +24,14 @@ struct DaemonOptions {
 // Returns the process exit code: 0 after a clean stop, 1 when it could not start.
 int run_daemon(const DaemonOptions& options);
 
-// `oscbridge validate FILE`: prints the summary (exit 0) or every error (exit 1). FILE "-"
-// reads standard input.
-int validate_config(const std::string& path);
+// What `oscbridge validate` prints for a valid file on standard output. summary: one line
+// "FILE: OK, ...". names: one "endpoint NAME" line per endpoint, then one "route NAME" line per
+// route, in file order (shell completion reads them; a route without a name is "route N").
+enum class ValidateOutput { summary, names };
+
+// `oscbridge validate FILE`: prints the summary or the names (exit 0) or every error (exit 1).
+// FILE "-" reads standard input.
+int validate_config(const std::string& path, ValidateOutput output = ValidateOutput::summary);
 
 // `oscbridge midi-ports`: prints, per MIDI API (alsa, jack), the ports a midi endpoint could
 // use in each direction, or why the API is unavailable. Exit 0 when at least one API is.

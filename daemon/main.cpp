@@ -2,6 +2,7 @@
 //   oscbridge run [-c FILE]     the daemon, in the foreground
 //   oscbridge validate FILE|-   check a configuration file (- reads standard input)
 //   oscbridge midi-ports        the MIDI ports a midi endpoint can use, per API
+//   oscbridge validate --names FILE   its endpoint and route names (for shell completion)
 // The command line is parsed by CLI11, which also writes --help and the usage errors.
 #include <CLI/CLI.hpp>
 
@@ -21,7 +22,9 @@ constexpr const char* kSignals =
 
 int main(int argc, char** argv) {
   CLI::App app{"oscbridge: routes Open Sound Control between endpoints as a YAML file says."};
-  app.set_version_flag("--version", std::string("oscbridge ") + OSCBRIDGE_VERSION);
+  // The release and the commit it was built from (CMake reads it when configuring).
+  app.set_version_flag("--version", std::string("oscbridge ") + OSCBRIDGE_VERSION + " (git " +
+                                        OSCBRIDGE_GIT_REVISION + ")");
   app.require_subcommand(0, 1);
 
   oscbridge::daemon::DaemonOptions options;
@@ -42,6 +45,9 @@ int main(int argc, char** argv) {
       ->required();
   auto* midi_ports = app.add_subcommand(
       "midi-ports", "List the MIDI ports a midi endpoint can use, per API (alsa, jack).");
+  bool names = false;
+  validate->add_flag("--names", names,
+                     "Instead of the summary, print 'endpoint NAME' and 'route NAME' lines");
   app.footer(kSignals);  // after the subcommands, which would otherwise inherit it
 
   try {
@@ -51,7 +57,11 @@ int main(int argc, char** argv) {
     int code = app.exit(error);
     return code == 0 ? 0 : 2;
   }
-  if (*validate) return oscbridge::daemon::validate_config(validate_path);
+  if (*validate) {
+    using oscbridge::daemon::ValidateOutput;
+    return oscbridge::daemon::validate_config(
+        validate_path, names ? ValidateOutput::names : ValidateOutput::summary);
+  }
   if (*midi_ports) return oscbridge::daemon::print_midi_ports();
   if (!*run) {
     std::cerr << app.help() << "A command is required: run, validate or midi-ports\n";

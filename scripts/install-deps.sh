@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything oscbridge needs to build, test and benchmark, from
-# Debian 12's packages. Run as root (or with sudo).
+# Installs everything oscbridge needs to build, test and benchmark, and to build and check
+# its Debian package (scripts/test-package.sh), from Debian 12's packages. Run as root (or
+# with sudo).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
@@ -10,4 +11,6 @@ apt-get install -y --no-install-recommends \
   liblo-dev liblo-tools libyaml-cpp-dev libspdlog-dev libsystemd-dev libcli11-dev \
   librtmidi-dev libjack-jackd2-dev jackd2 \
   clang libclang-rt-14-dev libfuzzer-14-dev clang-format \
-  systemd procps iproute2 util-linux coreutils strace
+  systemd procps iproute2 util-linux coreutils strace \
+  python3 scdoc man-db bash-completion \
+  debhelper dpkg-dev fakeroot lintian

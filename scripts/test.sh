@@ -5,7 +5,9 @@
 #   3. ThreadSanitizer build, where threads meet: the socket tests (loop threads, servers,
 #      clients) and the end-to-end tests (a TSan-built daemon with its loop and connector
 #      threads);
-#   4. clang + libFuzzer targets, each for OSCBRIDGE_FUZZ_SECONDS (default 60) under ASan+UBSan.
+#   4. clang + libFuzzer targets, each for OSCBRIDGE_FUZZ_SECONDS (default 60) under ASan+UBSan;
+#   5. the Debian package (scripts/test-package.sh): built in a temporary directory, lintian,
+#      installed, checked, purged (skipped when not root).
 # Build trees go to build/, build-asan/, build-tsan/, build-fuzz/. Stops at the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,5 +64,8 @@ CC=clang CXX=clang++ configure_and_build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDe
   -DOSCBRIDGE_SANITIZE=address,undefined -DOSCBRIDGE_FUZZ=ON \
   -DOSCBRIDGE_FUZZ_SECONDS="$fuzz_seconds"
 run_ctest build-fuzz -L fuzz
+
+echo "== Debian package"
+bash scripts/test-package.sh
 
 echo "$passed passed, $failed failed"

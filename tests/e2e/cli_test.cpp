@@ -38,11 +38,45 @@ TEST(CliTest, ValidateHelpSaysDashReadsStandardInput) {
   EXPECT_NE(help.output.find("standard input"), std::string::npos) << help.output;
 }
 
-TEST(CliTest, VersionPrintsTheVersion) {
+// "oscbridge 0.1.0 (git 432c4671276a)": the release, then the commit (`git describe --always
+// --dirty` when configured, or "unknown" outside a git checkout).
+TEST(CliTest, VersionPrintsTheVersionAndTheGitRevision) {
   auto version = run_cli({OSCBRIDGE_BINARY, "--version"});
   EXPECT_EQ(version.exit_code, 0) << version.output;
-  EXPECT_TRUE(std::regex_search(version.output, std::regex("^oscbridge \\d+\\.\\d+\\.\\d+\\n$")))
+  std::smatch parts;
+  ASSERT_TRUE(
+      std::regex_match(version.output, parts,
+                       std::regex("oscbridge (\\d+\\.\\d+\\.\\d+) \\(git ([0-9A-Za-z._-]+)\\)\\n")))
       << version.output;
+  EXPECT_EQ(parts[1], OSCBRIDGE_PROJECT_VERSION);
+  EXPECT_EQ(parts[2], OSCBRIDGE_EXPECTED_GIT_REVISION);
+}
+
+TEST(CliTest, ValidateNamesListsEndpointsThenRoutesInFileOrder) {
+  TempDir dir;
+  auto file = dir.file("studio.yaml");
+  write_file(file,
+             "endpoints:\n"
+             "  surface: { protocol: udp, listen: 127.0.0.1:9000, send: 127.0.0.1:9002 }\n"
+             "  daw: { protocol: udp, send: 127.0.0.1:9001 }\n"
+             "routes:\n"
+             "  - { name: mute groups, from: surface, to: daw }\n"
+             "  - { from: daw, to: surface }\n");
+  auto names = run_cli({OSCBRIDGE_BINARY, "validate", "--names", file});
+  EXPECT_EQ(names.exit_code, 0) << names.output;
+  EXPECT_EQ(names.output,
+            "endpoint surface\n"
+            "endpoint daw\n"
+            "route mute groups\n"
+            "route route 2\n");
+
+  // An invalid file: the errors and exit 1, no names (completion offers nothing).
+  auto bad = dir.file("bad.yaml");
+  write_file(bad, "endpoints:\n  a: { protocol: udp, listen: 127.0.0.1:99999 }\n");
+  auto refused = run_cli({OSCBRIDGE_BINARY, "validate", "--names", bad});
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_EQ(refused.output.find("endpoint a"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("bad.yaml:2:"), std::string::npos) << refused.output;
 }
 
 TEST(CliTest, RunConfigWithoutAFileIsAUsageErrorThatSaysSo) {
