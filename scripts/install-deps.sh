@@ -8,5 +8,6 @@ apt-get install -y --no-install-recommends \
   build-essential cmake ninja-build pkg-config git \
   libgtest-dev libgmock-dev libbenchmark-dev \
   liblo-dev liblo-tools libyaml-cpp-dev libspdlog-dev libsystemd-dev libcli11-dev \
+  nlohmann-json3-dev \
   clang libclang-rt-14-dev libfuzzer-14-dev clang-format \
   systemd procps iproute2 util-linux coreutils strace
