@@ -1,12 +1,15 @@
 // oscbridge: routes Open Sound Control between endpoints as a YAML file says.
 //   oscbridge run [-c FILE]     the daemon, in the foreground
 //   oscbridge validate FILE|-   check a configuration file (- reads standard input)
+//   oscbridge status|reload|tap talk to the running daemon over its control socket
 // The command line is parsed by CLI11, which also writes --help and the usage errors.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <optional>
 #include <string>
 
+#include "daemon/control_client.h"
 #include "daemon/daemon.h"
 
 namespace {
@@ -32,6 +35,10 @@ int main(int argc, char** argv) {
                           oscbridge::daemon::kDefaultConfigPath +
                           " when present, else a built-in UDP 127.0.0.1:9000 -> 127.0.0.1:9001")
           ->type_name("FILE");
+  std::string control_path;
+  auto* run_control = run->add_option("--control", control_path,
+                                      "Control socket path (over the file's control: key)")
+                          ->type_name("PATH");
   run->footer(kSignals);
 
   std::string validate_path;
@@ -39,6 +46,24 @@ int main(int argc, char** argv) {
       "validate", "Check a configuration file: exit 0 and a summary, or exit 1 and every error.");
   validate->add_option("FILE", validate_path, "The file to check; - reads standard input")
       ->required();
+  std::optional<std::string> client_control;
+  oscbridge::daemon::TapOptions tap_options;
+  bool status_json = false;
+  auto* status = app.add_subcommand("status", "Show what the running daemon is doing.");
+  status->add_flag("--json", status_json, "The status as JSON (docs/control.md)");
+  auto* reload = app.add_subcommand("reload", "Reload the configuration (as SIGHUP) and say how.");
+  auto* tap = app.add_subcommand("tap", "Print messages as the daemon receives and sends them.");
+  tap->add_option("PATTERN", tap_options.pattern, "OSC address pattern, e.g. /1/fader*");
+  tap->add_option("--endpoint", tap_options.endpoint, "Only this endpoint's messages");
+  tap->add_option("--route", tap_options.route, "Only messages sent by this route");
+  bool tap_in = false, tap_out = false;
+  auto* in = tap->add_flag("--in", tap_in, "Only messages as received");
+  tap->add_flag("--out", tap_out, "Only messages as sent")->excludes(in);
+  tap->add_flag("--json", tap_options.json, "The event lines as JSON (docs/control.md)");
+  for (auto* command : {status, reload, tap}) {
+    command->add_option("--control", client_control, "The daemon's control socket")
+        ->type_name("PATH");
+  }
   app.footer(kSignals);  // after the subcommands, which would otherwise inherit it
 
   try {
@@ -49,10 +74,17 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   if (*validate) return oscbridge::daemon::validate_config(validate_path);
+  if (*status) return oscbridge::daemon::control_status(client_control, status_json);
+  if (*reload) return oscbridge::daemon::control_reload(client_control);
+  if (*tap) {
+    if (tap_in || tap_out) tap_options.direction = tap_in ? "in" : "out";
+    return oscbridge::daemon::control_tap(client_control, tap_options);
+  }
   if (!*run) {
-    std::cerr << app.help() << "A command is required: run or validate\n";
+    std::cerr << app.help() << "A command is required: run, validate, status, reload or tap\n";
     return 2;
   }
   if (config->count() > 0) options.config_path = config_path;
+  if (run_control->count() > 0) options.control_path = control_path;
   return oscbridge::daemon::run_daemon(options);
 }
