@@ -126,6 +126,8 @@ TEST_F(ControlTest, TapShowsARoutedMessageAsReceivedAndAsSent) {
   ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
   test::ChildProcess tap({OSCBRIDGE_BINARY, "tap", "/{in,out}/fader", "--control", socket});
   test::ChildProcess tap_in({OSCBRIDGE_BINARY, "tap", "--in", "--control", socket});
+  test::ChildProcess tap_route(
+      {OSCBRIDGE_BINARY, "tap", "--route", "faders", "--json", "--control", socket});
 
   // The tap starts when the daemon has read its request: send until it shows.
   std::optional<std::string> seen;
@@ -147,6 +149,69 @@ TEST_F(ControlTest, TapShowsARoutedMessageAsReceivedAndAsSent) {
   EXPECT_EQ(tap_in.output().find("out daw"), std::string::npos) << tap_in.output();
   ASSERT_EQ(out.wait_for(2).size(), 2u);  // the daw got both (the blob one as /out/blob)
   EXPECT_EQ(tap.output().find("/blob"), std::string::npos) << tap.output();
+
+  // --route: what the route sent (as JSON lines with --json), never what arrived.
+  EXPECT_TRUE(tap_route.wait_for_output(
+      R"(\{"address":"/out/blob","args":\["deadbeef",true,"x y"\],"direction":"out",)"
+      R"("endpoint":"daw",.*"route":"faders",.*"timetag":"2019-02-02T11:39:44.500Z","types":"bTs"\})",
+      5000))
+      << tap_route.output();
+  EXPECT_EQ(tap_route.output().find("\"direction\":\"in\""), std::string::npos)
+      << tap_route.output();
+
+  // A filter naming what does not exist is refused, with the reason.
+  auto bad = run_cli({"tap", "--endpoint", "nosuch", "--control", socket});
+  EXPECT_EQ(bad.code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("no endpoint named 'nosuch'"), std::string::npos) << bad.output;
+  bad = run_cli({"tap", "/[oops", "--control", socket});
+  EXPECT_EQ(bad.code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("pattern '/[oops'"), std::string::npos) << bad.output;
+}
+
+TEST_F(ControlTest, StatusShowsTheRatesOfLiveTraffic) {
+  auto in_port = free_port();
+  LoPeer out(free_port());
+  ASSERT_TRUE(out.ok());
+  Daemon daemon(control_line() +
+                "endpoints:\n"
+                "  in: { protocol: udp, listen: 127.0.0.1:" +
+                port_text(in_port) +
+                " }\n"
+                "  out: { protocol: udp, send: 127.0.0.1:" +
+                port_text(out.port()) +
+                " }\n"
+                "routes:\n"
+                "  - { name: all, from: in, to: out }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  // About 100 messages a second until the status shows a rate; the sampler ticks every second.
+  auto deadline = deadline_after(15000);
+  json status;
+  double rate = 0;
+  while (ms_left(deadline) > 0 && rate <= 0) {
+    for (int i = 0; i < 10; ++i) {
+      LoMessage("/tick").i(i).send_udp(in_port);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    auto reply = ControlClient(socket).ask({{"command", "status"}});
+    ASSERT_TRUE(reply) << daemon.log();
+    status = (*reply)["status"];
+    rate = status["endpoints"][0]["rates"]["received"]["1s"].get<double>();
+  }
+  EXPECT_GT(rate, 0) << status.dump(2);
+  EXPECT_GT(status["endpoints"][0]["rates"]["received"]["60s"].get<double>(), 0);
+  EXPECT_GT(status["endpoints"][1]["rates"]["sent"]["1s"].get<double>(), 0) << status.dump(2);
+  EXPECT_GT(status["routes"][0]["rates"]["matched"]["1s"].get<double>(), 0) << status.dump(2);
+  // A second of silence later, the last second's rate is back to 0, the minute's is not.
+  deadline = deadline_after(15000);
+  while (ms_left(deadline) > 0 && rate > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto reply = ControlClient(socket).ask({{"command", "status"}});
+    ASSERT_TRUE(reply);
+    status = (*reply)["status"];
+    rate = status["endpoints"][0]["rates"]["received"]["1s"].get<double>();
+  }
+  EXPECT_EQ(rate, 0) << status.dump(2);
+  EXPECT_GT(status["endpoints"][0]["rates"]["received"]["60s"].get<double>(), 0);
 }
 
 TEST_F(ControlTest, ReloadPrintsTheErrorsOfABrokenFileWithTheirPositions) {
