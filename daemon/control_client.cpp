@@ -194,7 +194,8 @@ std::string format_status(const json& status) {
     out += "last reload: applied at " + reload.value("at", std::string()) + "\n";
   } else {
     out += "last reload: FAILED at " + reload.value("at", std::string()) +
-           "; running the previous configuration\n";
+           ", previous configuration kept\n";
+    // The errors are printed whole, whatever their length: a cut FILE:LINE:COL helps nobody.
     for (const auto& error : reload["errors"]) out += "  " + error.get<std::string>() + "\n";
   }
   out += "\n" + row("ENDPOINT", "STATE", "RECEIVED", "SENT", "DROPPED");
