@@ -108,6 +108,15 @@ std::optional<json> ask(ControlConnection& connection, const std::optional<std::
   return reply;
 }
 
+// object[key], or null when object is no object or has no such key (json's const operator[]
+// must not be asked for a key that is missing).
+const json& field(const json& object, const char* key) {
+  static const json null;
+  if (!object.is_object()) return null;
+  auto found = object.find(key);
+  return found == object.end() ? null : *found;
+}
+
 std::string fit(std::string text, std::size_t width) {
   if (text.size() <= width) return text;
   return text.substr(0, width - 3) + "...";
@@ -129,6 +138,7 @@ std::string count_text(const json& value) {
 }
 
 std::string rate_text(const json& rate) {
+  if (!rate.is_object()) return "-";
   auto one = [](double value) {
     char text[32];
     std::snprintf(text, sizeof text, value < 10 ? "%.1f" : "%.0f", value);
@@ -180,14 +190,15 @@ std::string row(const std::string& name, const std::string& state, const std::st
 
 std::string format_status(const json& status) {
   std::string out;
+  if (!status.is_object()) return "(no status)\n";
   out += "oscbridge: up " + duration_text(status.value("uptime_s", 0.0)) + ", since " +
          status.value("started_at", std::string()) + "\n";
-  const json& file = status["config_file"];
+  const json& file = field(status, "config_file");
   out += fit("config: " + (file.is_string() ? file.get<std::string>() : "(built-in default)") +
                  ": " + status.value("summary", std::string()),
              kWidth) +
          "\n";
-  const json& reload = status["last_reload"];
+  const json& reload = field(status, "last_reload");
   if (!reload.is_object()) {
     out += "last reload: none\n";
   } else if (reload.value("applied", false)) {
@@ -196,28 +207,29 @@ std::string format_status(const json& status) {
     out += "last reload: FAILED at " + reload.value("at", std::string()) +
            ", previous configuration kept\n";
     // The errors are printed whole, whatever their length: a cut FILE:LINE:COL helps nobody.
-    for (const auto& error : reload["errors"]) out += "  " + error.get<std::string>() + "\n";
+    for (const auto& error : field(reload, "errors")) out += "  " + error.get<std::string>() + "\n";
   }
   out += "\n" + row("ENDPOINT", "STATE", "RECEIVED", "SENT", "DROPPED");
-  for (const auto& endpoint : status["endpoints"]) {
+  for (const auto& endpoint : field(status, "endpoints")) {
     const std::string name =
         endpoint.value("name", std::string()) + " " + endpoint.value("protocol", std::string());
-    const json& counters = endpoint.contains("counters") ? endpoint["counters"] : json::object();
-    out += row(name, endpoint.value("state", std::string()), count_text(counters["received"]),
-               count_text(counters["sent"]), count_text(counters["dropped"]));
+    const json& counters = field(endpoint, "counters");
+    out +=
+        row(name, endpoint.value("state", std::string()), count_text(field(counters, "received")),
+            count_text(field(counters, "sent")), count_text(field(counters, "dropped")));
     if (!endpoint.value("open", false)) continue;
-    const json& rates = endpoint["rates"];
-    out += row("  per s (1s/60s)", "", rate_text(rates["received"]), rate_text(rates["sent"]),
-               rate_text(rates["dropped"]));
+    const json& rates = field(endpoint, "rates");
+    out += row("  per s (1s/60s)", "", rate_text(field(rates, "received")),
+               rate_text(field(rates, "sent")), rate_text(field(rates, "dropped")));
     out += fit("  " + endpoint.value("summary", std::string()), kWidth) + "\n";
     if (endpoint.contains("next_attempt_in_ms")) {
-      out += "  next attempt in " + std::to_string(endpoint["next_attempt_in_ms"].get<long>()) +
-             " ms\n";
+      out += "  next attempt in " +
+             std::to_string(field(endpoint, "next_attempt_in_ms").get<long>()) + " ms\n";
     }
     std::vector<std::string> peers = endpoint.value("peers", std::vector<std::string>{});
     if (!peers.empty()) wrapped(out, "  peers: ", peers);
     std::vector<std::string> drops;
-    for (const auto& [reason, count] : counters["dropped_by_reason"].items()) {
+    for (const auto& [reason, count] : field(counters, "dropped_by_reason").items()) {
       if (count.is_number() && count.get<std::uint64_t>() > 0) {
         drops.push_back(reason + " " + count_text(count));
       }
@@ -225,33 +237,34 @@ std::string format_status(const json& status) {
     if (!drops.empty()) wrapped(out, "  dropped: ", drops);
   }
   out += "\n" + row("ROUTE", "", "MATCHED", "SENT", "DROPPED");
-  for (const auto& route : status["routes"]) {
-    const json& counters = route["counters"];
-    out += row(route.value("name", std::string()), "", count_text(counters["matched"]),
-               count_text(counters["sent"]), count_text(counters["dropped"]));
-    const json& rates = route["rates"];
-    out += row("  per s (1s/60s)", "", rate_text(rates["matched"]), rate_text(rates["sent"]),
-               rate_text(rates["dropped"]));
+  for (const auto& route : field(status, "routes")) {
+    const json& counters = field(route, "counters");
+    out += row(route.value("name", std::string()), "", count_text(field(counters, "matched")),
+               count_text(field(counters, "sent")), count_text(field(counters, "dropped")));
+    const json& rates = field(route, "rates");
+    out += row("  per s (1s/60s)", "", rate_text(field(rates, "matched")),
+               rate_text(field(rates, "sent")), rate_text(field(rates, "dropped")));
   }
   return out;
 }
 
 std::string format_tap_event(const json& event) {
+  if (!event.is_object()) return event.dump();
   const std::string kind = event.value("event", std::string());
   if (kind == "missed") {
-    return "... missed " + count_text(event["count"]) +
+    return "... missed " + count_text(field(event, "count")) +
            " message(s): this terminal read too slowly";
   }
   std::string time = event.value("time", std::string());
   std::string line = (time.size() >= 23 ? time.substr(11, 12) : time) + " ";
   line += pad(event.value("direction", std::string()), 4);
   line += event.value("endpoint", std::string());
-  if (event.contains("peer")) line += " " + event["peer"].get<std::string>();
-  if (event.contains("route")) line += " [" + event["route"].get<std::string>() + "]";
+  if (event.contains("peer")) line += " " + field(event, "peer").get<std::string>();
+  if (event.contains("route")) line += " [" + field(event, "route").get<std::string>() + "]";
   line += " " + event.value("address", std::string());
   const std::string types = event.value("types", std::string());
   line += " ," + types;
-  const json& args = event["args"];
+  const json& args = field(event, "args");
   std::size_t index = 0;
   for (char tag : types) {
     if (tag == '[' || tag == ']') {
@@ -269,7 +282,8 @@ std::string format_tap_event(const json& event) {
       line += value.dump();  // strings quoted, numbers as numbers, true/false/null
     }
   }
-  if (event.contains("timetag")) line += " (bundle " + event["timetag"].get<std::string>() + ")";
+  if (event.contains("timetag"))
+    line += " (bundle " + field(event, "timetag").get<std::string>() + ")";
   return line;
 }
 
@@ -311,7 +325,7 @@ int control_tap(const std::optional<std::string>& control_path, const TapOptions
       continue;
     }
     json event = json::parse(*line, nullptr, false);
-    if (event.is_discarded()) continue;
+    if (!event.is_object()) continue;
     std::cout << format_tap_event(event) << std::endl;
   }
   std::cerr << "oscbridge: the daemon closed the tap\n";

@@ -268,15 +268,19 @@ TEST_F(ControlTest, ATapClientThatNeverReadsDoesNotSlowRouting) {
     LoMessage("/flood").i(i).s(padding).send_udp(in_port);
     if (i % 500 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  // Routing still flows while the tap client reads nothing.
-  for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(send_udp(in_port, std::string("/probe\0\0,i\0\0\0\0\0", 16)));
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Routing still flows while the tap client reads nothing: each probe arrives (sent again
+  // should the kernel have dropped it from a receive buffer the flood filled).
+  for (std::size_t probes = 1; probes <= 20; ++probes) {
+    auto deadline = deadline_after(10000);
+    while (out.received().size() < probes && ms_left(deadline) > 0) {
+      ASSERT_TRUE(send_udp(in_port, std::string("/probe\0\0,i\0\0\0\0\0", 16)));
+      out.wait_for(probes, 500);
+    }
+    ASSERT_GE(out.received().size(), probes) << daemon.log();
   }
-  EXPECT_EQ(out.wait_for(20, 10000).size(), 20u) << daemon.log();
   auto status = ControlClient(socket).ask({{"command", "status"}});
   ASSERT_TRUE(status) << daemon.log();
-  EXPECT_EQ((*status)["status"]["routes"][0]["counters"]["sent"], 20);
+  EXPECT_GE((*status)["status"]["routes"][0]["counters"]["sent"].get<int>(), 20);
 
   // When it reads again, it hears how much it missed, then the traffic after that.
   LoMessage("/late").i(-1).send_udp(in_port);  // queued behind the backlog, or missed too
