@@ -262,11 +262,12 @@ TEST_F(ControlTest, ATapClientThatNeverReadsDoesNotSlowRouting) {
   ASSERT_TRUE(reply && (*reply)["ok"] == true) << (reply ? reply->dump() : "no reply");
 
   // Far more tapped traffic than the client's bounded output holds (each message is tapped
-  // in and, unrouted, counted as no_route): ~20000 lines of ~250 bytes.
-  std::string padding(120, 'x');
-  for (int i = 0; i < 20000; ++i) {
+  // in and, unrouted, counted as no_route): ~5000 lines of ~550 bytes, ten times what its
+  // output queue and the kernel's socket buffers hold together.
+  std::string padding(400, 'x');
+  for (int i = 0; i < 5000; ++i) {
     LoMessage("/flood").i(i).s(padding).send_udp(in_port);
-    if (i % 500 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (i % 250 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   // Routing still flows while the tap client reads nothing: each probe arrives (sent again
   // should the kernel have dropped it from a receive buffer the flood filled).
