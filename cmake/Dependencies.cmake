@@ -5,6 +5,8 @@ pkg_check_modules(LIBLO REQUIRED IMPORTED_TARGET liblo)
 find_package(yaml-cpp REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)  # header-only; the command line of main.cpp
+# header-only; the JSON of the control socket and status (daemon/status_json.h)
+find_package(nlohmann_json REQUIRED)
 pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 if(OSCBRIDGE_TESTS)
   find_package(GTest REQUIRED)

@@ -245,8 +245,16 @@ struct Route {
   bool operator==(const Route&) const = default;
 };
 
+// `control: PATH | off`: the daemon's control socket (docs/control.md).
+struct ControlSettings {
+  bool enabled = true;              // false: `control: off`
+  std::optional<std::string> path;  // nullopt: the default location
+  bool operator==(const ControlSettings&) const = default;
+};
+
 struct Config {
   LogLevel log_level = LogLevel::info;
+  ControlSettings control;
   std::vector<Endpoint> endpoints;  // in file order
   std::vector<Route> routes;        // in file order; every route that matches applies, up to
                                     // the first final one

@@ -25,7 +25,9 @@ using detail::Diagnostics;
 using detail::Entry;
 using detail::Position;
 
-constexpr std::array<std::string_view, 3> kTopKeys = {"log", "endpoints", "routes"};
+constexpr std::array<std::string_view, 4> kTopKeys = {"log", "control", "endpoints", "routes"};
+// sun_path holds 108 bytes, the terminating NUL included.
+constexpr std::size_t kMaxSocketPath = 107;
 constexpr std::array<std::string_view, 1> kLogKeys = {"level"};
 constexpr std::array<std::string_view, 6> kLevels = {"trace", "debug", "info",
                                                      "warn",  "error", "off"};
@@ -96,6 +98,31 @@ void read_log(const Entry& entry, Config& config, Diagnostics& diagnostics) {
   diagnostics.error(level->value_at, "level: unknown log level '" + *text + "', expected " +
                                          detail::one_of(kLevels) +
                                          detail::did_you_mean(*text, kLevels));
+}
+
+// `control: off` or `control: /absolute/path`.
+void read_control(const Entry& entry, Config& config, Diagnostics& diagnostics) {
+  const detail::Located value = detail::located(entry);
+  if (value.node.IsScalar() && detail::scalar_kind(value.node) == detail::ScalarKind::boolean &&
+      !value.node.as<bool>()) {
+    config.control.enabled = false;  // `off` reads as the YAML 1.1 boolean false
+    return;
+  }
+  const auto text = detail::read_string(value, diagnostics);
+  if (!text) return;
+  if (*text == "off") {
+    config.control.enabled = false;
+  } else if (text->empty() || (*text)[0] != '/') {
+    diagnostics.error(
+        entry.value_at,
+        "control: expected an absolute path for the control socket, or off; got '" + *text + "'");
+  } else if (text->size() > kMaxSocketPath) {
+    diagnostics.error(entry.value_at, "control: the path is " + std::to_string(text->size()) +
+                                          " bytes long; a socket path may have at most " +
+                                          std::to_string(kMaxSocketPath));
+  } else {
+    config.control.path = *text;
+  }
 }
 
 // Records where each document starts, building nothing.
@@ -175,6 +202,9 @@ std::optional<Config> read_document(const YAML::Node& root, Diagnostics& diagnos
   }
   detail::reject_unknown_keys(entries, kTopKeys, "the top level", diagnostics);
   if (const Entry* log = detail::find(entries, "log")) read_log(*log, config, diagnostics);
+  if (const Entry* control = detail::find(entries, "control")) {
+    read_control(*control, config, diagnostics);
+  }
   std::vector<detail::ReadEndpoint> endpoints;
   if (const Entry* entry = detail::find(entries, "endpoints")) {
     endpoints = detail::read_endpoints(*entry, diagnostics);

@@ -15,6 +15,8 @@
 #include <sstream>
 
 #include "config/load.h"
+#include "daemon/control_path.h"
+#include "daemon/control_server.h"
 #include "daemon/runtime.h"
 #include "daemon/service.h"
 #include "midi/ports.h"
@@ -37,11 +39,16 @@ class Service {
  public:
   Service(const DaemonOptions& options, socket::EventLoop& loop)
       : loop_(loop),
-        runtime_(loop, ConfigSource{options.config_path, options.default_config_path}) {}
+        runtime_(loop, ConfigSource{options.config_path, options.default_config_path}),
+        control_path_option_(options.control_path) {}
 
   bool start() {
     auto result = runtime_.start();
     if (!result.applied) return false;
+    if (!open_control()) {
+      runtime_.shutdown();
+      return false;
+    }
     watch_signals();
     start_watchdog();
     notify("READY=1\nSTATUS=" + runtime_.status().summary);
@@ -49,7 +56,7 @@ class Service {
     return true;
   }
 
-  void reload() {
+  ApplyResult reload() {
     spdlog::info("reloading");
     // MONOTONIC_USEC lets systemd's Type=notify-reload match this to the SIGHUP it sent.
     timespec now{};
@@ -62,10 +69,15 @@ class Service {
       std::string why = result.errors.empty() ? "unknown error" : result.errors.front();
       spdlog::error("reload failed; keeping the running configuration");
       notify("READY=1\nSTATUS=reload failed, running previous configuration: " + why);
-      return;
+      return result;
     }
     notify("READY=1\nSTATUS=" + summary);
     spdlog::info("reloaded: {}", summary);
+    if (control_ && runtime_.config().control != control_settings_) {
+      spdlog::warn("control: the control socket stays at {} until the daemon restarts",
+                   control_->path());
+    }
+    return result;
   }
 
   // Asked for (SIGUSR1) or the last word (shutdown): printed whatever the log level, even
@@ -82,6 +94,7 @@ class Service {
       log_counters();
     }
     if (watchdog_timer_ != 0) loop_.cancel(watchdog_timer_);
+    control_.reset();
     signal_watch_.reset();
     if (signal_fd_ >= 0) ::close(signal_fd_);
     signal_fd_ = -1;
@@ -127,6 +140,36 @@ class Service {
     }
   }
 
+  // The control socket (control_path.h): an explicit path that cannot be served stops the
+  // start; the default one only goes without, with a warning.
+  bool open_control() {
+    control_settings_ = runtime_.config().control;
+    auto where = daemon_control_path(control_path_option_, control_settings_);
+    if (!where) {
+      if (control_settings_.enabled) {
+        spdlog::info(
+            "no control socket: neither RUNTIME_DIRECTORY nor XDG_RUNTIME_DIR is set (set "
+            "control: PATH or --control PATH for status, reload and tap)");
+      }
+      return true;
+    }
+    auto control = std::make_unique<ControlServer>(
+        loop_, runtime_.taps(),
+        ControlHandlers{[this] { return runtime_.status(); }, [this] { return reload(); }});
+    std::string error = control->open(where->path);
+    if (!error.empty()) {
+      if (where->explicit_path) {
+        spdlog::error("{}", error);
+        return false;
+      }
+      spdlog::warn("running without a control socket: {}", error);
+      return true;
+    }
+    spdlog::info("control socket: {}", where->path);
+    control_ = std::move(control);
+    return true;
+  }
+
   void start_watchdog() {
     auto interval = watchdog_interval();
     if (!interval) return;
@@ -141,6 +184,9 @@ class Service {
   int signal_fd_ = -1;
   socket::IoWatch signal_watch_;
   socket::EventLoop::TimerId watchdog_timer_ = 0;
+  std::optional<std::string> control_path_option_;
+  config::ControlSettings control_settings_;
+  std::unique_ptr<ControlServer> control_;  // after runtime_: its taps live in the runtime
 
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;

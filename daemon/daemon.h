@@ -19,6 +19,8 @@ struct DaemonOptions {
   // default configuration.
   std::optional<std::string> config_path;
   std::string default_config_path = kDefaultConfigPath;
+  // --control PATH: the control socket's path, over the file's `control:` (control_path.h).
+  std::optional<std::string> control_path;
 };
 
 // Returns the process exit code: 0 after a clean stop, 1 when it could not start.

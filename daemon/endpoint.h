@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,11 @@ struct EndpointContext {
 struct EndpointState {
   std::string summary;             // "listening on udp 127.0.0.1:9000", "reconnecting in 400 ms"
   std::vector<std::string> peers;  // connected clients or reply peers, "1.2.3.4:5678"
+  // One word for scripts and the status table: listening, sending, connected, connecting,
+  // reconnecting, unresolved (a send host not resolved yet), port_missing (MIDI).
+  std::string word = {};
+  // reconnecting: when the next attempt is due.
+  std::optional<std::chrono::steady_clock::time_point> next_attempt = {};
 };
 
 class Endpoint {

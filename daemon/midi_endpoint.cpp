@@ -208,6 +208,9 @@ EndpointState MidiEndpoint::state() const {
   state.summary = "midi (" + api + ")";
   if (midi().input) state.summary += ", " + describe(input_);
   if (midi().output) state.summary += ", " + describe(output_);
+  const bool missing =
+      (midi().input && input_.port.empty()) || (midi().output && output_.port.empty());
+  state.word = missing ? "port_missing" : "connected";
   return state;
 }
 

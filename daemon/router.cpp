@@ -33,7 +33,10 @@ void Stage::pass_on(const Outgoing& outgoing) {
 
 Router::Router(const config::Config& config, const std::vector<Endpoint*>& endpoints,
                RouterSetup setup)
-    : endpoints_(endpoints), transformer_(largest_frame(config)), outboxes_(endpoints.size()) {
+    : endpoints_(endpoints),
+      transformer_(largest_frame(config)),
+      outboxes_(endpoints.size()),
+      tap_(setup.tap) {
   auto index_of = [&](const std::string& name) -> std::size_t {
     for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
       if (config.endpoints[i].name == name) return i;
@@ -136,6 +139,9 @@ void Router::route_packet(const Origin& origin, std::string_view packet) {
 void Router::route_message(const Origin& origin, const osc::Message& message, osc::TimeTag time) {
   Endpoint& source = *origin.endpoint;
   ++source.counters().received;
+  if (tap_ != nullptr && tap_->active()) [[unlikely]] {
+    tap_->received(origin, message, time, in_bundle_);
+  }
   std::string_view address = message.address();
   collect_candidates(address);
   bool matched_any = false;
@@ -192,6 +198,9 @@ void Router::deliver(std::uint32_t route, const Outgoing& outgoing) {
   Endpoint& destination = outgoing.destination;
   std::string_view message = outgoing.message;
   osc::TimeTag time = outgoing.time;
+  if (tap_ != nullptr && tap_->active()) [[unlikely]] {
+    tap_->sent(destination, routes_[route].settings.name, message, time, in_bundle_);
+  }
   if (!in_bundle_) {
     return count_delivery(route, destination.send(OutgoingPacket{message, 1, &outgoing.origin}));
   }

@@ -24,6 +24,7 @@
 #include "daemon/counters.h"
 #include "daemon/endpoint.h"
 #include "daemon/stage.h"
+#include "daemon/tap.h"
 #include "daemon/transform.h"
 #include "osc/encoder.h"
 #include "osc/pattern.h"
@@ -53,6 +54,8 @@ struct RouterSetup {
   // The router being replaced (on reload): routes of the same name keep their counters.
   const class Router* previous = nullptr;
   StageFactory stages;
+  // Told about messages in and out while anyone taps (tap.h); outlives the router.
+  TapHub* tap = nullptr;
 };
 
 class Router {
@@ -115,6 +118,7 @@ class Router {
   bool in_bundle_ = false;
   const Origin* bundle_origin_ = nullptr;  // set while in_bundle_
   std::vector<Outbox> outboxes_;           // by endpoint index
+  TapHub* tap_ = nullptr;
 };
 
 }  // namespace oscbridge::daemon

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <string_view>
+#include <unordered_map>
 
 #include "config/load.h"
 #include "daemon/service.h"
@@ -17,7 +19,30 @@ bool same_port(const config::Endpoint& a, const config::Endpoint& b) {
          a.listen()->port == b.listen()->port;
 }
 
+// Rate series are named by what they count, so they follow an endpoint or route across reloads.
+std::string endpoint_series(const std::string& name) {
+  return "endpoint/" + name;
+}
+
+// Route names may repeat: the n-th route of a name is its own series.
+std::vector<std::string> route_series(const std::vector<CompiledRoute>& routes) {
+  std::unordered_map<std::string_view, std::size_t> seen;
+  std::vector<std::string> keys;
+  keys.reserve(routes.size());
+  for (const auto& route : routes) {
+    const std::string& name = route.settings.name;
+    keys.push_back("route/" + name + "#" + std::to_string(seen[name]++));
+  }
+  return keys;
+}
+
 }  // namespace
+
+std::uint64_t total_dropped(const EndpointCounters& counters) {
+  std::uint64_t total = 0;
+  for (auto count : counters.dropped) total += count;
+  return total;
+}
 
 Runtime::Runtime(socket::EventLoop& loop, ConfigSource source)
     : loop_(loop), source_(std::move(source)), resolver_(loop), context_{loop, resolver_, {}} {
@@ -64,7 +89,13 @@ ApplyResult Runtime::start() {
   std::vector<std::string> errors;
   auto loaded = load(errors);
   if (!loaded) return {false, errors};
-  return apply(*loaded);
+  auto result = apply(*loaded);
+  if (result.applied && rate_timer_ == 0) {
+    sample_rates(std::chrono::steady_clock::now());
+    rate_timer_ = loop_.run_every(std::chrono::seconds(1),
+                                  [this] { sample_rates(std::chrono::steady_clock::now()); });
+  }
+  return result;
 }
 
 ApplyResult Runtime::reload() {
@@ -74,6 +105,8 @@ ApplyResult Runtime::reload() {
   last_reload_ = result.applied          ? "applied"
                  : result.errors.empty() ? "failed"
                                          : result.errors.front();
+  last_reload_errors_ = result.errors;
+  last_reload_at_ = std::chrono::system_clock::now();
   return result;
 }
 
@@ -199,6 +232,7 @@ void Runtime::build_router() {
   for (auto& endpoint : endpoints_) pointers.push_back(endpoint.get());
   RouterSetup setup;
   setup.previous = router_.get();
+  setup.tap = &taps_;
   auto next = std::make_unique<Router>(config_, pointers, std::move(setup));
   router_ = std::move(next);
 }
@@ -209,6 +243,9 @@ StatusSnapshot Runtime::status() const {
   status.summary = config::summary(config_);
   status.uptime = std::chrono::steady_clock::now() - started_;
   status.last_reload = last_reload_;
+  status.last_reload_errors = last_reload_errors_;
+  status.started_at = started_at_;
+  status.last_reload_at = last_reload_at_;
   status.loop_failures = loop_.callback_failures();
   for (std::size_t i = 0; i < config_.endpoints.size(); ++i) {
     EndpointStatus entry;
@@ -218,18 +255,45 @@ StatusSnapshot Runtime::status() const {
       entry.open = true;
       entry.state = endpoints_[i]->state();
       entry.counters = endpoints_[i]->counters();
+      auto rates = rates_.rates(endpoint_series(entry.name));
+      entry.rates = {rates[0], rates[1], rates[2]};
     }
     status.endpoints.push_back(std::move(entry));
   }
   if (router_) {
-    for (const auto& route : router_->routes()) {
-      status.routes.push_back({route.settings.name, route.counters});
+    const auto& routes = router_->routes();
+    const auto keys = route_series(routes);
+    for (std::size_t i = 0; i < routes.size(); ++i) {
+      auto rates = rates_.rates(keys[i]);
+      status.routes.push_back(
+          {routes[i].settings.name, routes[i].counters, {rates[0], rates[1], rates[2]}});
     }
   }
   return status;
 }
 
+void Runtime::sample_rates(std::chrono::steady_clock::time_point now) {
+  std::vector<std::pair<std::string, RateSampler::Values>> series;
+  for (const auto& endpoint : endpoints_) {
+    if (!endpoint) continue;
+    const auto& counters = endpoint->counters();
+    series.push_back({endpoint_series(endpoint->name()),
+                      {counters.received, counters.sent, total_dropped(counters)}});
+  }
+  if (router_) {
+    const auto& routes = router_->routes();
+    const auto keys = route_series(routes);
+    for (std::size_t i = 0; i < routes.size(); ++i) {
+      const auto& counters = routes[i].counters;
+      series.push_back({keys[i], {counters.matched, counters.sent, counters.dropped}});
+    }
+  }
+  rates_.sample(now, series);
+}
+
 void Runtime::shutdown() {
+  if (rate_timer_ != 0) loop_.cancel(rate_timer_);
+  rate_timer_ = 0;
   router_.reset();
   endpoints_.clear();
 }

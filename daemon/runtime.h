@@ -23,7 +23,9 @@
 #include "config/config.h"
 #include "daemon/counters.h"
 #include "daemon/endpoint.h"
+#include "daemon/rates.h"
 #include "daemon/router.h"
+#include "daemon/tap.h"
 #include "socket/event_loop.h"
 #include "socket/resolver.h"
 
@@ -42,11 +44,13 @@ struct EndpointStatus {
   bool open = false;
   EndpointState state;
   EndpointCounters counters;
+  EndpointRates rates;
 };
 
 struct RouteStatus {
   std::string name;
   RouteCounters counters;
+  RouteRates rates;
 };
 
 struct StatusSnapshot {
@@ -54,6 +58,9 @@ struct StatusSnapshot {
   std::string summary;      // "3 endpoints (2 udp, 1 tcp), 5 routes"
   std::chrono::steady_clock::duration uptime{};
   std::string last_reload;  // "" before any reload; else "applied" or the first error
+  std::vector<std::string> last_reload_errors;  // every error of the last reload that failed
+  std::chrono::system_clock::time_point started_at{};
+  std::optional<std::chrono::system_clock::time_point> last_reload_at;
   std::uint64_t loop_failures = 0;
   std::vector<EndpointStatus> endpoints;
   std::vector<RouteStatus> routes;
@@ -77,11 +84,17 @@ class Runtime {
   ApplyResult reload();
   // Applies an already loaded configuration, all or nothing.
   ApplyResult apply(const config::Config& next);
+  // Rates are those of the latest sample (taken once a second while the runtime runs).
   StatusSnapshot status() const;
+  // Feeds the counters to the rate sampler; the Runtime's own timer calls it every second,
+  // tests may call it directly.
+  void sample_rates(std::chrono::steady_clock::time_point now);
   // Closes every endpoint.
   void shutdown();
 
   const config::Config& config() const { return config_; }
+  // Where `oscbridge tap` clients register; the router reports to it.
+  TapHub& taps() { return taps_; }
 
  private:
   std::optional<config::Config> load(std::vector<std::string>& errors);
@@ -95,10 +108,19 @@ class Runtime {
   config::Config config_;
   std::string config_file_;
   std::vector<std::unique_ptr<Endpoint>> endpoints_;  // by position in config_.endpoints
+  TapHub taps_;                                       // outlives router_, which points at it
   std::unique_ptr<Router> router_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
   std::string last_reload_;
+  std::vector<std::string> last_reload_errors_;
+  std::optional<std::chrono::system_clock::time_point> last_reload_at_;
+  RateSampler rates_;
+  socket::EventLoop::TimerId rate_timer_ = 0;
 };
+
+// Every drop of an endpoint, whatever the reason.
+std::uint64_t total_dropped(const EndpointCounters& counters);
 
 // Human lines for the log: one per endpoint and route with its counters.
 std::vector<std::string> describe_counters(const StatusSnapshot& status);

@@ -133,13 +133,17 @@ EndpointState TcpClientEndpoint::state() const {
   EndpointState state;
   std::string target = "tcp " + config::to_string(*tcp().connect);
   if (stream_) {
+    state.word = "connected";
     state.summary = "connected to " + target;
     state.peers.push_back(stream_->peer);
   } else if (connector_.in_progress()) {
+    state.word = "connecting";
     state.summary = "connecting to " + target;
   } else {
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
         retry_at_ - std::chrono::steady_clock::now());
+    state.word = "reconnecting";
+    state.next_attempt = retry_at_;
     state.summary = "reconnecting to " + target + " in " +
                     std::to_string(std::max<std::int64_t>(0, wait.count())) + " ms (" +
                     last_error_ + ")";

@@ -113,6 +113,7 @@ bool TcpServerEndpoint::send(const OutgoingPacket& packet) {
 
 EndpointState TcpServerEndpoint::state() const {
   EndpointState state;
+  state.word = "listening";
   state.summary = "listening on tcp " + config::to_string(*tcp().listen) + ", " +
                   std::to_string(clients_.size()) + " client(s)";
   for (const auto& [id, client] : clients_) state.peers.push_back(client->peer);

@@ -237,11 +237,15 @@ void UdpEndpoint::update_settings(const config::Endpoint& next) {
 
 EndpointState UdpEndpoint::state() const {
   EndpointState state;
+  state.word = udp().listen ? "listening" : "sending";
   if (udp().listen) state.summary = "listening on udp " + config::to_string(*udp().listen);
   for (const auto& destination : destinations_) {
     if (!state.summary.empty()) state.summary += "; ";
     state.summary += "sending to " + config::to_string(destination.where);
-    if (destination.via == nullptr) state.summary += " (unresolved: " + destination.problem + ")";
+    if (destination.via == nullptr) {
+      state.summary += " (unresolved: " + destination.problem + ")";
+      state.word = "unresolved";
+    }
   }
   reply_peers_.for_each([&](const sockaddr_storage& address) {
     state.peers.push_back(socket::format_address(address));

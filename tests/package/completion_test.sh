@@ -55,10 +55,11 @@ routes:
 YAML
 touch "$dir/stage.yaml"
 
-expect $'run\nvalidate' ""
+expect $'midi-ports\nreload\nrun\nstatus\ntap\nvalidate' ""
 expect "validate" va
 expect $'--help\n--version\n-h' -
-expect $'--config\n-c\n--help\n-h' run -
+expect $'--config\n-c\n--control\n--help\n-h' run -
+expect $'--control\n--help\n--json\n-h' status -
 expect $'--help\n--names' validate --
 expect $'--names' validate --na
 # Files: after -c/--config (also --config=FILE) and as validate's FILE.

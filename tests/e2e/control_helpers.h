@@ -1,0 +1,98 @@
+// What the control socket tests share: the oscbridge command run as a client (status, reload,
+// tap), and a raw control client speaking JSON lines over the Unix socket, as a script would.
+#pragma once
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/e2e/harness.h"
+
+namespace oscbridge::e2e {
+
+struct CliResult {
+  std::optional<int> code;
+  std::string output;  // stdout and stderr
+};
+
+// `oscbridge ARGS...` to its end.
+inline CliResult run_cli(const std::vector<std::string>& args,
+                         const std::vector<std::string>& env = {}, int timeout_ms = 10000) {
+  std::vector<std::string> argv{OSCBRIDGE_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  test::ChildProcess process(argv, env);
+  CliResult result;
+  result.code = process.wait_exit(timeout_ms);
+  result.output = process.output();
+  return result;
+}
+
+// A script's view of the control socket: blocking sends, reads with a deadline.
+class ControlClient {
+ public:
+  explicit ControlClient(const std::string& path) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  }
+  ~ControlClient() { ::close(fd_); }
+  ControlClient(const ControlClient&) = delete;
+  ControlClient& operator=(const ControlClient&) = delete;
+
+  bool connected() const { return connected_; }
+  // Shrinks the receive buffer, so that a client that does not read fills up soon.
+  void small_buffer() {
+    int size = 4096;
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  }
+
+  bool send(const nlohmann::json& request) {
+    std::string line = request.dump() + "\n";
+    return ::send(fd_, line.data(), line.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(line.size());
+  }
+
+  // The next line as JSON; nullopt at the deadline or when the daemon closed.
+  std::optional<nlohmann::json> read(int timeout_ms = 5000) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      auto end = buffer_.find('\n');
+      if (end != std::string::npos) {
+        std::string line = buffer_.substr(0, end);
+        buffer_.erase(0, end + 1);
+        return nlohmann::json::parse(line, nullptr, false);
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline - std::chrono::steady_clock::now())
+                      .count();
+      if (left <= 0) return std::nullopt;
+      pollfd ready{fd_, POLLIN, 0};
+      if (::poll(&ready, 1, static_cast<int>(left)) <= 0) continue;
+      char chunk[65536];
+      ssize_t count = ::read(fd_, chunk, sizeof chunk);
+      if (count <= 0) return std::nullopt;
+      buffer_.append(chunk, static_cast<std::size_t>(count));
+    }
+  }
+
+  // Sends request and returns the reply line.
+  std::optional<nlohmann::json> ask(const nlohmann::json& request, int timeout_ms = 5000) {
+    if (!send(request)) return std::nullopt;
+    return read(timeout_ms);
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string buffer_;
+};
+
+}  // namespace oscbridge::e2e
