@@ -57,7 +57,13 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 ru
 echo "== ThreadSanitizer (socket and end-to-end tests)"
 configure_and_build build-tsan -DCMAKE_BUILD_TYPE=Debug -DOSCBRIDGE_SANITIZE=thread \
   "-DOSCBRIDGE_TEST_SUITES=socket;e2e"
-TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -L "^(socket|e2e)$"
+# MIDI traffic through JACK is left out here: with TSan-built clients (the daemon and the tests'
+# RtMidi peers) JACK delivers some messages and not others (libjack, uninstrumented, runs the
+# process cycle), so those tests would test TSan's slowdown, not our threads. They run in the
+# plain and ASan trees; the MIDI tests without traffic (no JACK server, no ALSA, midi-ports)
+# run here too.
+TSAN_OPTIONS="halt_on_error=1:suppressions=$PWD/tests/tsan.supp" run_ctest build-tsan \
+  -L "^(socket|e2e)$" -E "^MidiTest\.(MidiFrom|OscRouted|Virtual|APortThat|AReload)"
 
 echo "== libFuzzer targets, ${fuzz_seconds}s each"
 CC=clang CXX=clang++ configure_and_build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -167,6 +167,7 @@ TEST_F(MidiTest, OscRoutedToAMidiEndpointPlaysASystemPortWithClampsAndDropsCount
   Daemon daemon(
       bridge_yaml("    port: 'synth:midi_in'\n    input: false\n", in_port, receiver_.port()),
       jack_.env());
+  LogOnFailure log_on_failure{daemon};
   ASSERT_TRUE(wait_ready_and(daemon, "surface: MIDI output connected to port 'synth:midi_in'"))
       << daemon.log();
   ASSERT_TRUE(jack_.wait_connected("synth:midi_in"));
@@ -190,6 +191,7 @@ TEST_F(MidiTest, OscRoutedToAMidiEndpointPlaysASystemPortWithClampsAndDropsCount
 TEST_F(MidiTest, VirtualPortsNamedAfterTheEndpointCarryBothDirections) {
   std::uint16_t in_port = free_port();
   Daemon daemon(bridge_yaml("    virtual: true\n", in_port, receiver_.port()), jack_.env());
+  LogOnFailure log_on_failure{daemon};
   ASSERT_TRUE(daemon.wait_log("surface: MIDI input created port 'surface'", 10000));
   ASSERT_TRUE(wait_ready_and(daemon, "surface: MIDI output created port 'surface'"))
       << daemon.log();
@@ -216,6 +218,7 @@ TEST_F(MidiTest, APortThatComesLateOrGoesAndComesBackIsFoundAgainWhileTheRestRun
                                  in_port, receiver_.port()) +
                      "  - { name: udp, from: osc, match: /ping, to: osc }\n";
   Daemon daemon(yaml, jack_.env());
+  LogOnFailure log_on_failure{daemon};
   ASSERT_TRUE(daemon.wait_log("surface: MIDI input: no input port matches 'hotplug'"));
   ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
   // Everything else runs meanwhile.
@@ -272,6 +275,7 @@ TEST_F(MidiTest, NoJackServerIsReportedAndTheRestOfTheDaemonRuns) {
   // The daemon inherits this process's environment.
   ::setenv("JACK_DEFAULT_SERVER", (jack_.name() + "-absent").c_str(), 1);
   Daemon daemon(yaml);
+  LogOnFailure log_on_failure{daemon};
   EXPECT_TRUE(daemon.wait_log("surface: MIDI input: JACK server '" + jack_.name() +
                               "-absent' not running; start jackd"));
   ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
@@ -296,6 +300,7 @@ TEST_F(MidiTest, WithoutAnAlsaSequencerTheEndpointSaysWhatToDoAndTheRestRuns) {
       " }\n"
       "routes:\n"
       "  - { from: osc, match: /ping, to: osc }\n");
+  LogOnFailure log_on_failure{daemon};
   EXPECT_TRUE(
       daemon.wait_log("nano: MIDI input: ALSA sequencer not available \\(/dev/snd/seq: "
                       "No such file or directory\\); use api: jack or load snd-seq"));
@@ -318,6 +323,7 @@ TEST_F(MidiTest, AlsaPortsWorkWhereTheMachineHasASequencer) {
       bridge_yaml("    port: e2e-alsa-faders\n    output: false\n", in_port, receiver_.port());
   yaml.replace(yaml.find("api: jack"), 9, "api: alsa");
   Daemon daemon(yaml);
+  LogOnFailure log_on_failure{daemon};
   ASSERT_TRUE(wait_ready_and(daemon, "surface: MIDI input connected to port")) << daemon.log();
   surface.send({0x91, 62, 90});
   EXPECT_EQ(describe(receiver_.receive(5000)), "/midi/2/note/62 i 90");
