@@ -42,6 +42,9 @@ inline constexpr std::chrono::milliseconds kDefaultReconnectMin{100};
 inline constexpr std::chrono::milliseconds kDefaultReconnectMax{10'000};
 inline constexpr std::chrono::milliseconds kDefaultReplyWindow{60'000};
 inline constexpr std::size_t kDefaultReplyMaxPeers = 64;
+// Flow control (docs/configuration.md, "Flow control").
+inline constexpr std::chrono::milliseconds kDefaultEchoWindow{100};
+inline constexpr double kMaxRate = 10'000.0;  // rate: HZ, in (0, kMaxRate]
 
 // An unresolved address as the user wrote it: host is an IPv4 literal, an IPv6 literal without
 // its brackets ("::1"), or a host name that the daemon resolves when it opens the socket. A
@@ -133,6 +136,9 @@ struct MidiSettings {
 struct Endpoint {
   std::string name;  // the key under `endpoints:`; unique
   std::variant<UdpSettings, TcpSettings, MidiSettings> kind;
+  // A message arriving from this endpoint that equals one the daemon sent to it within this
+  // window (and that did not come from that same peer) is its echo, dropped. 0 turns it off.
+  std::chrono::milliseconds echo_window = kDefaultEchoWindow;
 
   Protocol protocol() const { return static_cast<Protocol>(kind.index()); }
   const UdpSettings* udp() const { return std::get_if<UdpSettings>(&kind); }
@@ -242,6 +248,15 @@ struct Route {
   // When the route matches a message (from and match fit, whether or not its templates then
   // apply), later routes do not see that message.
   bool final = false;
+  // Flow control, per destination endpoint and output address (daemon/flow_stages.h).
+  // rate: at most this many messages per second, the newest value winning; 0 = unlimited.
+  double rate = 0.0;
+  // deadband: drop a message whose numeric arguments all differ by less than this from the
+  // last one sent (its other arguments equal).
+  std::optional<double> deadband;
+  // on_change: drop a message equal to the last one sent. Triggers (no arguments, or only
+  // T F N I) always pass, under deadband too.
+  bool on_change = false;
   bool operator==(const Route&) const = default;
 };
 

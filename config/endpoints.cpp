@@ -54,6 +54,7 @@ constexpr std::array kKeyRules = {
     KeyRule{"reconnect_max", kTcpConnect, "tcp endpoints that connect"},
     KeyRule{"reply_window", kUdp, "udp endpoints with reply: true"},
     KeyRule{"reply_max_peers", kUdp, "udp endpoints with reply: true"},
+    KeyRule{"echo_window", kAll, ""},
 };
 
 constexpr std::array<std::string_view, kKeyRules.size()> key_names() {
@@ -283,6 +284,15 @@ void EndpointReader::read_setting(const Entry& entry) {
     using std::chrono::hours, std::chrono::seconds;
     udp_.reply_window =
         read_duration(value, seconds(1), hours(24), diagnostics_).value_or(kDefaultReplyWindow);
+  } else if (key == "echo_window") {
+    // `0` (no unit) turns it off, like 0ms.
+    if (scalar_kind(entry.value) == ScalarKind::integer && entry.value.Scalar() == "0") {
+      endpoint_.echo_window = std::chrono::milliseconds(0);
+    } else {
+      using std::chrono::milliseconds, std::chrono::seconds;
+      endpoint_.echo_window = read_duration(value, milliseconds(0), seconds(10), diagnostics_)
+                                  .value_or(kDefaultEchoWindow);
+    }
   } else if (key == "reply_max_peers") {
     udp_.reply_max_peers = static_cast<std::size_t>(
         read_integer(value, 1, 65535, diagnostics_).value_or(kDefaultReplyMaxPeers));

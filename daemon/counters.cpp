@@ -26,6 +26,14 @@ std::string_view to_string(DropReason reason) {
       return "unresolved";
     case DropReason::no_peer:
       return "no_peer";
+    case DropReason::rate:
+      return "rate";
+    case DropReason::unchanged:
+      return "unchanged";
+    case DropReason::deadband:
+      return "deadband";
+    case DropReason::echo:
+      return "echo";
   }
   return "unknown";
 }

@@ -13,10 +13,20 @@ namespace {
 constexpr auto kDropLogInterval = std::chrono::seconds(5);
 
 // A message nobody routes (a surface's heartbeat) or nobody listens to yet (no reply peer,
-// no client) is often expected, so it is no warning.
+// no client) is often expected, so it is no warning; nor is what flow control drops on
+// purpose (rate, unchanged, deadband, echo).
 spdlog::level::level_enum drop_log_level(DropReason reason) {
-  return reason == DropReason::no_route || reason == DropReason::no_peer ? spdlog::level::debug
-                                                                         : spdlog::level::warn;
+  switch (reason) {
+    case DropReason::no_route:
+    case DropReason::no_peer:
+    case DropReason::rate:
+    case DropReason::unchanged:
+    case DropReason::deadband:
+    case DropReason::echo:
+      return spdlog::level::debug;
+    default:
+      return spdlog::level::warn;
+  }
 }
 }  // namespace
 

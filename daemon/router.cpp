@@ -31,9 +31,20 @@ void Stage::pass_on(const Outgoing& outgoing) {
   if (router_ != nullptr) router_->resume(route_, position_ + 1, outgoing);
 }
 
+void Stage::drop(const Outgoing& outgoing, DropReason reason, std::string_view detail) {
+  if (router_ != nullptr) router_->count_stage_drop(route_);
+  outgoing.destination.drop(reason, detail);
+}
+
 Router::Router(const config::Config& config, const std::vector<Endpoint*>& endpoints,
                RouterSetup setup)
-    : endpoints_(endpoints), transformer_(largest_frame(config)), outboxes_(endpoints.size()) {
+    : endpoints_(endpoints),
+      transformer_(largest_frame(config)),
+      outboxes_(endpoints.size()),
+      echo_(endpoints.size()) {
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    if (endpoints[i] != nullptr) echo_[i] = EchoGuard(endpoints[i]->settings().echo_window);
+  }
   auto index_of = [&](const std::string& name) -> std::size_t {
     for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
       if (config.endpoints[i].name == name) return i;
@@ -137,6 +148,10 @@ void Router::route_message(const Origin& origin, const osc::Message& message, os
   Endpoint& source = *origin.endpoint;
   ++source.counters().received;
   std::string_view address = message.address();
+  if (EchoGuard& echo = echo_[source.index];
+      echo.enabled() && echo.take_echo(message.bytes(), origin, EchoGuard::Clock::now())) {
+    return source.drop(DropReason::echo, address);
+  }
   collect_candidates(address);
   bool matched_any = false;
   osc::Captures captures;
@@ -188,10 +203,17 @@ void Router::resume(std::uint32_t route, std::size_t next_stage, const Outgoing&
   if (route < routes_.size()) pass(route, next_stage, outgoing);
 }
 
+void Router::count_stage_drop(std::uint32_t route) {
+  if (route < routes_.size()) ++routes_[route].counters.dropped;
+}
+
 void Router::deliver(std::uint32_t route, const Outgoing& outgoing) {
   Endpoint& destination = outgoing.destination;
   std::string_view message = outgoing.message;
   osc::TimeTag time = outgoing.time;
+  if (EchoGuard& echo = echo_[destination.index]; echo.enabled()) {
+    echo.sent(message, &outgoing.origin, EchoGuard::Clock::now());
+  }
   if (!in_bundle_) {
     return count_delivery(route, destination.send(OutgoingPacket{message, 1, &outgoing.origin}));
   }

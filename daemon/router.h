@@ -22,6 +22,7 @@
 
 #include "config/config.h"
 #include "daemon/counters.h"
+#include "daemon/echo_guard.h"
 #include "daemon/endpoint.h"
 #include "daemon/stage.h"
 #include "daemon/transform.h"
@@ -73,6 +74,8 @@ class Router {
   // destination, as if the message had just been transformed: how a stage that held a message
   // (a rate limit, a schedule) releases it from a timer. Not for use inside route_packet().
   void resume(std::uint32_t route, std::size_t next_stage, const Outgoing& outgoing);
+  // A stage of route dropped a message for good (Stage::drop).
+  void count_stage_drop(std::uint32_t route);
 
  private:
   // Transparent lookup: the address is a view into the packet, never copied to find routes.
@@ -115,6 +118,7 @@ class Router {
   bool in_bundle_ = false;
   const Origin* bundle_origin_ = nullptr;  // set while in_bundle_
   std::vector<Outbox> outboxes_;           // by endpoint index
+  std::vector<EchoGuard> echo_;            // by endpoint index (echo_window)
 };
 
 }  // namespace oscbridge::daemon

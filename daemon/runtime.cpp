@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "config/load.h"
+#include "daemon/flow_stages.h"
 #include "daemon/service.h"
 
 namespace oscbridge::daemon {
@@ -199,6 +200,7 @@ void Runtime::build_router() {
   for (auto& endpoint : endpoints_) pointers.push_back(endpoint.get());
   RouterSetup setup;
   setup.previous = router_.get();
+  setup.stages = [this](const config::Route& route) { return make_flow_stages(route, loop_); };
   auto next = std::make_unique<Router>(config_, pointers, std::move(setup));
   router_ = std::move(next);
 }
