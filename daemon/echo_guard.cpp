@@ -7,6 +7,22 @@
 
 namespace oscbridge::daemon {
 
+namespace {
+
+// A message with no arguments or only T F N I: a button press, which users repeat and
+// surfaces mirror without any value to fight over, so it is never taken for an echo.
+bool is_trigger(std::string_view message) {
+  const auto end = message.find('\0');
+  if (end == std::string_view::npos) return true;
+  const std::size_t tags = (end + 4) & ~std::size_t{3};
+  if (tags >= message.size() || message[tags] != ',') return true;  // no type-tag string
+  const auto tags_end = message.find('\0', tags);
+  return message.substr(tags + 1, tags_end - tags - 1).find_first_not_of("TFNI") ==
+         std::string_view::npos;
+}
+
+}  // namespace
+
 bool same_peer(const sockaddr_storage& a, const sockaddr_storage& b) {
   if (a.ss_family != b.ss_family) return false;
   if (a.ss_family == AF_INET) {
@@ -25,7 +41,7 @@ bool same_peer(const sockaddr_storage& a, const sockaddr_storage& b) {
 }
 
 void EchoGuard::sent(std::string_view message, const Origin* origin, Clock::time_point now) {
-  if (!enabled()) return;
+  if (!enabled() || is_trigger(message)) return;
   if (slots_.empty()) {
     // Room for typical messages up front, so that filling the ring allocates nothing later.
     slots_.resize(kEchoSlots);
@@ -42,7 +58,7 @@ void EchoGuard::sent(std::string_view message, const Origin* origin, Clock::time
 }
 
 bool EchoGuard::take_echo(std::string_view message, const Origin& from, Clock::time_point now) {
-  if (!enabled() || slots_.empty()) return false;
+  if (!enabled() || slots_.empty() || is_trigger(message)) return false;
   const auto since = now - window_;
   std::uint64_t hash = 0;
   bool hashed = false;

@@ -4,7 +4,9 @@
 // Equal means byte for byte: address, type tags and arguments (floats compared exactly).
 // A message the endpoint itself sent, routed back to it (`from: x, to: x`, reply: others),
 // is no echo when the same peer sends it again: that is the peer repeating itself.
-// Each match is forgotten once found, so a second identical message is not an echo.
+// Each match is forgotten once found, so a second identical message is not an echo. Triggers
+// (no arguments, or only T F N I) are never echoes: users repeat button presses, and several
+// peers of one endpoint say the same /hello. Only messages an endpoint took count as sent.
 //
 // Bounded: a ring of the last kEchoSlots messages sent (made at the first send), searched
 // newest first and only as far back as the window; when more than that are sent within one

@@ -211,11 +211,12 @@ void Router::deliver(std::uint32_t route, const Outgoing& outgoing) {
   Endpoint& destination = outgoing.destination;
   std::string_view message = outgoing.message;
   osc::TimeTag time = outgoing.time;
-  if (EchoGuard& echo = echo_[destination.index]; echo.enabled()) {
-    echo.sent(message, &outgoing.origin, EchoGuard::Clock::now());
-  }
   if (!in_bundle_) {
-    return count_delivery(route, destination.send(OutgoingPacket{message, 1, &outgoing.origin}));
+    const bool taken = destination.send(OutgoingPacket{message, 1, &outgoing.origin});
+    if (EchoGuard& echo = echo_[destination.index]; taken && echo.enabled()) {
+      echo.sent(message, &outgoing.origin, EchoGuard::Clock::now());
+    }
+    return count_delivery(route, taken);
   }
   Outbox& outbox = outboxes_[destination.index];
   if (outbox.pending &&
@@ -247,6 +248,13 @@ void Router::flush(Endpoint& destination) {
                                               outbox.routes.size(), bundle_origin_});
   for (std::uint32_t route : outbox.routes) count_delivery(route, taken);
   outbox.routes.clear();
+  if (EchoGuard& echo = echo_[destination.index]; taken && echo.enabled()) {
+    const auto now = EchoGuard::Clock::now();
+    (void)osc::for_each_message(std::string_view(outbox.buffer.data(), *size),
+                                [&](const osc::Message& message, osc::TimeTag) {
+                                  echo.sent(message.bytes(), bundle_origin_, now);
+                                });
+  }
 }
 
 }  // namespace oscbridge::daemon
