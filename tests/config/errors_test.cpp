@@ -568,3 +568,51 @@ TEST(HostileInput, NeverThrowsOrCrashes) {
 
 }  // namespace
 }  // namespace oscbridge::config
+
+namespace oscbridge::config {
+namespace {
+
+// Issue 10: flow-control keys, each at its value's position.
+TEST(FlowErrors, RateDeadbandOnChangeAndEchoWindowOutOfRange) {
+  const std::string endpoints =
+      "endpoints:\n  a: { protocol: udp, listen: 127.0.0.1:1, send: 127.0.0.1:2 }\n";
+  EXPECT_EQ(errors_of(endpoints + "routes:\n  - { to: a, rate: 0, deadband: -1, on_change: 2 }\n"),
+            (std::vector<std::string>{
+                "t.yaml:4:20: rate: 0 is out of range: messages per second per address, more "
+                "than 0 and at most 10000",
+                "t.yaml:4:33: deadband: -1 must be more than 0 (the smallest change that passes)",
+                "t.yaml:4:48: on_change: expected true or false, got the number 2"}));
+  EXPECT_EQ(error_of(endpoints + "routes:\n  - { to: a, rate: fast }\n"),
+            "t.yaml:4:20: rate: expected a finite number, got the text 'fast'");
+  EXPECT_EQ(error_of("endpoints:\n  a: { protocol: udp, send: 127.0.0.1:2, echo_window: 100 }\n"),
+            "t.yaml:2:55: echo_window: expected a duration such as 250ms, 30s, 2min or 1h, got "
+            "the number 100 (a unit is required)");
+  EXPECT_EQ(error_of("endpoints:\n  a: { protocol: udp, send: 127.0.0.1:2, echo_window: 1min }\n"),
+            "t.yaml:2:55: echo_window: 1min is out of range 0ms..10s");
+}
+
+TEST(FlowSettings, ReadWithTheirDefaults) {
+  auto result = load_string(
+      "endpoints:\n"
+      "  a: { protocol: udp, listen: 127.0.0.1:1, send: 127.0.0.1:2 }\n"
+      "  b: { protocol: udp, send: 127.0.0.1:3, echo_window: 0 }\n"
+      "  c: { protocol: tcp, connect: 127.0.0.1:4, echo_window: 250ms }\n"
+      "routes:\n"
+      "  - { from: a, to: b, rate: 50, deadband: 0.01, on_change: true }\n"
+      "  - { from: b, to: a }\n",
+      "t.yaml");
+  ASSERT_TRUE(result.config) << (result.errors.empty() ? "" : result.errors.front());
+  const Config& config = *result.config;
+  EXPECT_EQ(config.endpoints[0].echo_window, kDefaultEchoWindow);
+  EXPECT_EQ(config.endpoints[1].echo_window, std::chrono::milliseconds(0));
+  EXPECT_EQ(config.endpoints[2].echo_window, std::chrono::milliseconds(250));
+  EXPECT_EQ(config.routes[0].rate, 50.0);
+  EXPECT_EQ(config.routes[0].deadband, 0.01);
+  EXPECT_TRUE(config.routes[0].on_change);
+  EXPECT_EQ(config.routes[1].rate, 0.0);
+  EXPECT_FALSE(config.routes[1].deadband);
+  EXPECT_FALSE(config.routes[1].on_change);
+}
+
+}  // namespace
+}  // namespace oscbridge::config
