@@ -55,6 +55,8 @@ constexpr std::array kKeyRules = {
     KeyRule{"reply_window", kUdp, "udp endpoints with reply: true"},
     KeyRule{"reply_max_peers", kUdp, "udp endpoints with reply: true"},
     KeyRule{"echo_window", kAll, ""},
+    KeyRule{"keepalive", kAll, ""},
+    KeyRule{"on_connect", kUdp | kTcp, "udp and tcp endpoints"},
 };
 
 constexpr std::array<std::string_view, kKeyRules.size()> key_names() {
@@ -284,6 +286,11 @@ void EndpointReader::read_setting(const Entry& entry) {
     using std::chrono::hours, std::chrono::seconds;
     udp_.reply_window =
         read_duration(value, seconds(1), hours(24), diagnostics_).value_or(kDefaultReplyWindow);
+  } else if (key == "keepalive") {
+    endpoint_.keepalive = read_keepalive(entry, diagnostics_);
+  } else if (key == "on_connect") {
+    endpoint_.on_connect =
+        read_fixed_messages(value, diagnostics_).value_or(std::vector<FixedMessage>{});
   } else if (key == "echo_window") {
     // `0` (no unit) turns it off, like 0ms.
     if (scalar_kind(entry.value) == ScalarKind::integer && entry.value.Scalar() == "0") {
@@ -318,6 +325,11 @@ void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
       if (const Entry* allow = find(entries, "allow"); allow && !listen) {
         diagnostics_.error(allow->key_at, "allow filters what arrives at listen, but endpoint '" +
                                               name + "' does not listen");
+      }
+      if (const Entry* greet = find(entries, "on_connect"); greet && udp_.reply == Reply::off) {
+        diagnostics_.error(greet->key_at,
+                           "on_connect on a udp endpoint needs reply: true: it greets each "
+                           "reply peer the first time it is heard");
       }
       if (const Entry* window = find(entries, "reply_window"); window && udp_.reply == Reply::off) {
         diagnostics_.error(window->key_at, "reply_window needs reply: true");

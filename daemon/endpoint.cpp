@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "daemon/fixed_messages.h"
 #include "daemon/tcp_endpoints.h"
 #include "daemon/udp_endpoint.h"
 
@@ -31,7 +32,9 @@ spdlog::level::level_enum drop_log_level(DropReason reason) {
 }  // namespace
 
 Endpoint::Endpoint(const config::Endpoint& settings, EndpointContext& context)
-    : settings_(settings), context_(context) {}
+    : settings_(settings),
+      context_(context),
+      greeting_(encode_fixed_messages(settings.on_connect)) {}
 
 Endpoint::~Endpoint() {
   for (auto& log : drop_logs_) {
@@ -104,6 +107,7 @@ bool Endpoint::can_update_to(const config::Endpoint& next) const {
 
 void Endpoint::update_settings(const config::Endpoint& next) {
   settings_ = next;
+  greeting_ = encode_fixed_messages(next.on_connect);
 }
 
 bool allowed_source(const std::vector<config::Cidr>& allow, const sockaddr_storage& source) {

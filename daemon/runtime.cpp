@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "config/load.h"
+#include "daemon/fixed_messages.h"
 #include "daemon/flow_stages.h"
 #include "daemon/service.h"
 
@@ -203,6 +204,13 @@ void Runtime::build_router() {
   setup.stages = [this](const config::Route& route) { return make_flow_stages(route, loop_); };
   auto next = std::make_unique<Router>(config_, pointers, std::move(setup));
   router_ = std::move(next);
+  keepalives_.clear();
+  for (auto& endpoint : endpoints_) {
+    if (endpoint && endpoint->settings().keepalive) {
+      keepalives_.push_back(
+          std::make_unique<KeepaliveTimer>(loop_, *endpoint, *endpoint->settings().keepalive));
+    }
+  }
 }
 
 StatusSnapshot Runtime::status() const {
@@ -232,6 +240,7 @@ StatusSnapshot Runtime::status() const {
 }
 
 void Runtime::shutdown() {
+  keepalives_.clear();
   router_.reset();
   endpoints_.clear();
 }
