@@ -616,3 +616,43 @@ TEST(FlowSettings, ReadWithTheirDefaults) {
 
 }  // namespace
 }  // namespace oscbridge::config
+
+namespace oscbridge::config {
+namespace {
+
+TEST(FlowErrors, KeepaliveAndOnConnectMessages) {
+  EXPECT_EQ(errors_of("endpoints:\n"
+                      "  a:\n"
+                      "    protocol: udp\n"
+                      "    send: 127.0.0.1:2\n"
+                      "    keepalive: { every: 5, send: [ [xremote], [/a, true] ] }\n"
+                      "    on_connect: [ [/hello] ]\n"),
+            (std::vector<std::string>{
+                "t.yaml:5:25: keepalive: every: expected a duration such as 250ms, 30s, 2min or "
+                "1h, got the number 5 (a unit is required)",
+                "t.yaml:5:37: keepalive: send[1][1]: 'xremote' is not an OSC address (it starts "
+                "with '/' and has no spaces or pattern characters)",
+                "t.yaml:5:52: keepalive: send[2][2]: expected a number or a string, got true",
+                "t.yaml:6:5: on_connect on a udp endpoint needs reply: true: it greets each "
+                "reply peer the first time it is heard"}));
+  EXPECT_EQ(errors_of("endpoints:\n  a: { protocol: udp, send: 127.0.0.1:2, keepalive: {} }\n"),
+            (std::vector<std::string>{
+                "t.yaml:2:42: keepalive needs every: how often to send, e.g. 9s",
+                "t.yaml:2:42: keepalive needs send: the messages to send, e.g. [ [/xremote] ]"}));
+  auto loaded = load_string(
+      "endpoints:\n  a: { protocol: tcp, connect: 127.0.0.1:2, keepalive: { every: 9s, send: "
+      "[ [/xremote], [\"/subscribe\", \"/ch/01/mix/fader\", 10, 0.5] ] } }\n",
+      "t.yaml");
+  ASSERT_TRUE(loaded.config) << (loaded.errors.empty() ? "" : loaded.errors.front());
+  const auto& keepalive = *loaded.config->endpoints[0].keepalive;
+  EXPECT_EQ(keepalive.every, std::chrono::seconds(9));
+  ASSERT_EQ(keepalive.send.size(), 2u);
+  EXPECT_EQ(keepalive.send[1].address, "/subscribe");
+  ASSERT_EQ(keepalive.send[1].args.size(), 3u);
+  EXPECT_EQ(keepalive.send[1].args[0].text, "/ch/01/mix/fader");
+  EXPECT_EQ(keepalive.send[1].args[1].type, ArgType::int32);
+  EXPECT_EQ(keepalive.send[1].args[2].type, ArgType::float32);
+}
+
+}  // namespace
+}  // namespace oscbridge::config
