@@ -6,6 +6,9 @@
 // endpoints. Messages from one incoming bundle that go to the same endpoint leave in one bundle
 // with the original timetag. Buffers are sized once from the endpoints' max_frame, so whatever
 // a destination accepts can be rewritten and routed, and routing allocates nothing.
+// Each endpoint's echo_window is kept here too (echo_guard.h): what was sent to an endpoint is
+// remembered, and the same message arriving back from it within the window is dropped as `echo`
+// before any route sees it.
 //
 // Ownership and threading: built and used on the loop thread only. It points at the
 // daemon's endpoints and is rebuilt on every reload, before any endpoint it points at goes.
