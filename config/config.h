@@ -42,6 +42,9 @@ inline constexpr std::chrono::milliseconds kDefaultReconnectMin{100};
 inline constexpr std::chrono::milliseconds kDefaultReconnectMax{10'000};
 inline constexpr std::chrono::milliseconds kDefaultReplyWindow{60'000};
 inline constexpr std::size_t kDefaultReplyMaxPeers = 64;
+// Flow control (docs/configuration.md, "Flow control").
+inline constexpr std::chrono::milliseconds kDefaultEchoWindow{100};
+inline constexpr double kMaxRate = 10'000.0;  // rate: HZ, in (0, kMaxRate]
 
 // An unresolved address as the user wrote it: host is an IPv4 literal, an IPv6 literal without
 // its brackets ("::1"), or a host name that the daemon resolves when it opens the socket. A
@@ -128,28 +131,6 @@ struct MidiSettings {
   bool operator==(const MidiSettings&) const = default;
 };
 
-// One entry of `endpoints:`. Each kind has its own settings type, so a kind cannot carry keys
-// that mean nothing to it; the variant's alternatives are in Protocol's order.
-struct Endpoint {
-  std::string name;  // the key under `endpoints:`; unique
-  std::variant<UdpSettings, TcpSettings, MidiSettings> kind;
-
-  Protocol protocol() const { return static_cast<Protocol>(kind.index()); }
-  const UdpSettings* udp() const { return std::get_if<UdpSettings>(&kind); }
-  const TcpSettings* tcp() const { return std::get_if<TcpSettings>(&kind); }
-  const MidiSettings* midi() const { return std::get_if<MidiSettings>(&kind); }
-  // udp and tcp: their NetworkSettings; midi: nullptr.
-  const NetworkSettings* network() const;
-  // The address it listens on (udp, tcp server), if any.
-  const std::optional<HostPort>& listen() const;
-  // The largest OSC packet it takes or sends: max_frame, or kDefaultMaxFrame for midi.
-  std::size_t max_frame() const;
-  // How deep the bundles it takes may nest: max_bundle_depth, or the default for midi.
-  int max_bundle_depth() const;
-
-  bool operator==(const Endpoint&) const = default;
-};
-
 // One piece of an address or string template: fixed text, or the text that the route's match
 // pattern captured (captures are numbered from 1 in the order their wildcards appear).
 struct TemplatePart {
@@ -232,6 +213,52 @@ struct ConvertedArg {
 
 using ArgTemplate = std::variant<IncomingArg, CaptureArg, TextArg, LiteralArg, ConvertedArg>;
 
+// A message written out in full in the file (keepalive, on_connect): `[/xremote]`,
+// `[/subscribe, "/ch/01/mix/fader", 10]`. Arguments are int32 (a YAML integer), float32 (a
+// number with a point) or string.
+struct FixedMessage {
+  std::string address;
+  std::vector<LiteralArg> args;
+  bool operator==(const FixedMessage&) const = default;
+};
+
+// `keepalive: { every: 9s, send: [ [/xremote] ] }`: send is sent every `every`.
+struct Keepalive {
+  std::chrono::milliseconds every{0};
+  std::vector<FixedMessage> send;
+  bool operator==(const Keepalive&) const = default;
+};
+
+// One entry of `endpoints:`. Each kind has its own settings type, so a kind cannot carry keys
+// that mean nothing to it; the variant's alternatives are in Protocol's order.
+struct Endpoint {
+  std::string name;  // the key under `endpoints:`; unique
+  std::variant<UdpSettings, TcpSettings, MidiSettings> kind;
+  // A message arriving from this endpoint that equals one the daemon sent to it within this
+  // window (and that did not come from that same peer) is its echo, dropped. 0 turns it off.
+  std::chrono::milliseconds echo_window = kDefaultEchoWindow;
+  // Sent on a timer to wherever the endpoint sends (an X32 forgets a client after 10 s).
+  std::optional<Keepalive> keepalive{};
+  // Sent to a peer when it comes: each TCP connection (accepted or made) as it comes up, and
+  // each UDP reply peer the first time it is heard.
+  std::vector<FixedMessage> on_connect{};
+
+  Protocol protocol() const { return static_cast<Protocol>(kind.index()); }
+  const UdpSettings* udp() const { return std::get_if<UdpSettings>(&kind); }
+  const TcpSettings* tcp() const { return std::get_if<TcpSettings>(&kind); }
+  const MidiSettings* midi() const { return std::get_if<MidiSettings>(&kind); }
+  // udp and tcp: their NetworkSettings; midi: nullptr.
+  const NetworkSettings* network() const;
+  // The address it listens on (udp, tcp server), if any.
+  const std::optional<HostPort>& listen() const;
+  // The largest OSC packet it takes or sends: max_frame, or kDefaultMaxFrame for midi.
+  std::size_t max_frame() const;
+  // How deep the bundles it takes may nest: max_bundle_depth, or the default for midi.
+  int max_bundle_depth() const;
+
+  bool operator==(const Endpoint&) const = default;
+};
+
 struct Route {
   std::string name;                              // "route N" (1-based position) when not written
   std::vector<std::string> from;                 // endpoint names; empty means every endpoint
@@ -242,6 +269,15 @@ struct Route {
   // When the route matches a message (from and match fit, whether or not its templates then
   // apply), later routes do not see that message.
   bool final = false;
+  // Flow control, per destination endpoint and output address (daemon/flow_stages.h).
+  // rate: at most this many messages per second, the newest value winning; 0 = unlimited.
+  double rate = 0.0;
+  // deadband: drop a message whose numeric arguments all differ by less than this from the
+  // last one sent (its other arguments equal).
+  std::optional<double> deadband;
+  // on_change: drop a message equal to the last one sent. Triggers (no arguments, or only
+  // T F N I) always pass, under deadband too.
+  bool on_change = false;
   bool operator==(const Route&) const = default;
 };
 

@@ -54,6 +54,9 @@ constexpr std::array kKeyRules = {
     KeyRule{"reconnect_max", kTcpConnect, "tcp endpoints that connect"},
     KeyRule{"reply_window", kUdp, "udp endpoints with reply: true"},
     KeyRule{"reply_max_peers", kUdp, "udp endpoints with reply: true"},
+    KeyRule{"echo_window", kAll, ""},
+    KeyRule{"keepalive", kAll, ""},
+    KeyRule{"on_connect", kUdp | kTcp, "udp and tcp endpoints"},
 };
 
 constexpr std::array<std::string_view, kKeyRules.size()> key_names() {
@@ -283,6 +286,20 @@ void EndpointReader::read_setting(const Entry& entry) {
     using std::chrono::hours, std::chrono::seconds;
     udp_.reply_window =
         read_duration(value, seconds(1), hours(24), diagnostics_).value_or(kDefaultReplyWindow);
+  } else if (key == "keepalive") {
+    endpoint_.keepalive = read_keepalive(entry, diagnostics_);
+  } else if (key == "on_connect") {
+    endpoint_.on_connect =
+        read_fixed_messages(value, diagnostics_).value_or(std::vector<FixedMessage>{});
+  } else if (key == "echo_window") {
+    // `0` (no unit) turns it off, like 0ms.
+    if (scalar_kind(entry.value) == ScalarKind::integer && entry.value.Scalar() == "0") {
+      endpoint_.echo_window = std::chrono::milliseconds(0);
+    } else {
+      using std::chrono::milliseconds, std::chrono::seconds;
+      endpoint_.echo_window = read_duration(value, milliseconds(0), seconds(10), diagnostics_)
+                                  .value_or(kDefaultEchoWindow);
+    }
   } else if (key == "reply_max_peers") {
     udp_.reply_max_peers = static_cast<std::size_t>(
         read_integer(value, 1, 65535, diagnostics_).value_or(kDefaultReplyMaxPeers));
@@ -308,6 +325,11 @@ void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
       if (const Entry* allow = find(entries, "allow"); allow && !listen) {
         diagnostics_.error(allow->key_at, "allow filters what arrives at listen, but endpoint '" +
                                               name + "' does not listen");
+      }
+      if (const Entry* greet = find(entries, "on_connect"); greet && udp_.reply == Reply::off) {
+        diagnostics_.error(greet->key_at,
+                           "on_connect on a udp endpoint needs reply: true: it greets each "
+                           "reply peer the first time it is heard");
       }
       if (const Entry* window = find(entries, "reply_window"); window && udp_.reply == Reply::off) {
         diagnostics_.error(window->key_at, "reply_window needs reply: true");

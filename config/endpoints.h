@@ -31,6 +31,11 @@ std::vector<ReadEndpoint> read_endpoints(const Entry& entry, Diagnostics& diagno
 // In midi_settings.cpp, beside the MIDI settings' rules.
 bool read_midi_setting(const Entry& entry, MidiSettings& midi, Diagnostics& diagnostics);
 
+// keepalive and on_connect (fixed_messages.cpp): messages written as [/address, args...].
+std::optional<std::vector<FixedMessage>> read_fixed_messages(const Located& value,
+                                                             Diagnostics& diagnostics);
+std::optional<Keepalive> read_keepalive(const Entry& entry, Diagnostics& diagnostics);
+
 // Why a route could not use the endpoint in that direction ("" when it can): a udp endpoint
 // with no send address and no reply peers sends nowhere; a midi endpoint with `output: false`
 // plays nothing, one with `input: false` hears nothing. The text completes "to: " or "from: ".

@@ -9,8 +9,8 @@
 namespace oscbridge::config::detail {
 namespace {
 
-constexpr std::array<std::string_view, 7> kRouteKeys = {"name",    "from", "match", "to",
-                                                        "address", "args", "final"};
+constexpr std::array<std::string_view, 10> kRouteKeys = {
+    "name", "from", "match", "to", "address", "args", "final", "rate", "deadband", "on_change"};
 
 // Reads one route; every problem goes to diagnostics.
 class RouteReader {
@@ -31,6 +31,7 @@ class RouteReader {
   std::optional<std::vector<std::string>> read_endpoint_names(const Entry& entry,
                                                               Direction direction);
   CaptureScope read_match(const Entry& entry, Route& route);
+  void read_flow(const std::vector<Entry>& entries, Route& route);
 
   const std::vector<ReadEndpoint>& endpoints_;
   std::vector<std::string> names_;
@@ -94,6 +95,35 @@ CaptureScope RouteReader::read_match(const Entry& entry, Route& route) {
   return scope;
 }
 
+// rate, deadband, on_change: daemon/flow_stages.h applies them.
+void RouteReader::read_flow(const std::vector<Entry>& entries, Route& route) {
+  if (const Entry* rate = find(entries, "rate")) {
+    if (const auto hz = read_number(located(*rate), diagnostics_)) {
+      if (*hz <= 0.0 || *hz > kMaxRate) {
+        diagnostics_.error(rate->value_at, "rate: " + rate->value.Scalar() +
+                                               " is out of range: messages per second per "
+                                               "address, more than 0 and at most 10000");
+      } else {
+        route.rate = *hz;
+      }
+    }
+  }
+  if (const Entry* deadband = find(entries, "deadband")) {
+    if (const auto width = read_number(located(*deadband), diagnostics_)) {
+      if (*width <= 0.0) {
+        diagnostics_.error(deadband->value_at,
+                           "deadband: " + deadband->value.Scalar() +
+                               " must be more than 0 (the smallest change that passes)");
+      } else {
+        route.deadband = *width;
+      }
+    }
+  }
+  if (const Entry* on_change = find(entries, "on_change")) {
+    route.on_change = read_bool(located(*on_change), diagnostics_).value_or(false);
+  }
+}
+
 std::optional<Route> RouteReader::read(const Located& value, std::size_t number,
                                        std::string& name) {
   name = "route " + std::to_string(number);
@@ -137,6 +167,7 @@ std::optional<Route> RouteReader::read(const Located& value, std::size_t number,
   if (const Entry* final_entry = find(entries, "final")) {
     route.final = read_bool(located(*final_entry), diagnostics_).value_or(false);
   }
+  read_flow(entries, route);
   if (diagnostics_.count() != errors_before) return std::nullopt;
   return route;
 }

@@ -28,6 +28,14 @@ std::string_view to_string(DropReason reason) {
       return "no_peer";
     case DropReason::not_midi:
       return "not_midi";
+    case DropReason::rate:
+      return "rate";
+    case DropReason::unchanged:
+      return "unchanged";
+    case DropReason::deadband:
+      return "deadband";
+    case DropReason::echo:
+      return "echo";
   }
   return "unknown";
 }

@@ -23,8 +23,12 @@ enum class DropReason {
   unresolved,      // a destination's host name has not resolved (yet); retried with backoff
   no_peer,         // routed to an endpoint with nobody to send to (no reply peer, no client)
   not_midi,        // routed to a MIDI endpoint but no MIDI message (docs/midi.md says why)
+  rate,            // a route's `rate:` held it and a newer value for its address replaced it
+  unchanged,       // a route's `on_change: true`: equal to the last value sent to its address
+  deadband,        // a route's `deadband:`: too close to the last value sent to its address
+  echo,            // arrived from an endpoint within echo_window of the daemon sending it there
 };
-inline constexpr std::size_t kDropReasonCount = 12;
+inline constexpr std::size_t kDropReasonCount = 16;
 
 std::string_view to_string(DropReason reason);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "daemon/fixed_messages.h"
 #include "daemon/midi_endpoint.h"
 #include "daemon/tcp_endpoints.h"
 #include "daemon/udp_endpoint.h"
@@ -14,15 +15,27 @@ namespace {
 constexpr auto kDropLogInterval = std::chrono::seconds(5);
 
 // A message nobody routes (a surface's heartbeat) or nobody listens to yet (no reply peer,
-// no client) is often expected, so it is no warning.
+// no client) is often expected, so it is no warning; nor is what flow control drops on
+// purpose (rate, unchanged, deadband, echo).
 spdlog::level::level_enum drop_log_level(DropReason reason) {
-  return reason == DropReason::no_route || reason == DropReason::no_peer ? spdlog::level::debug
-                                                                         : spdlog::level::warn;
+  switch (reason) {
+    case DropReason::no_route:
+    case DropReason::no_peer:
+    case DropReason::rate:
+    case DropReason::unchanged:
+    case DropReason::deadband:
+    case DropReason::echo:
+      return spdlog::level::debug;
+    default:
+      return spdlog::level::warn;
+  }
 }
 }  // namespace
 
 Endpoint::Endpoint(const config::Endpoint& settings, EndpointContext& context)
-    : settings_(settings), context_(context) {}
+    : settings_(settings),
+      context_(context),
+      greeting_(encode_fixed_messages(settings.on_connect)) {}
 
 Endpoint::~Endpoint() {
   for (auto& log : drop_logs_) {
@@ -95,6 +108,7 @@ bool Endpoint::can_update_to(const config::Endpoint& next) const {
 
 void Endpoint::update_settings(const config::Endpoint& next) {
   settings_ = next;
+  greeting_ = encode_fixed_messages(next.on_connect);
 }
 
 bool allowed_source(const std::vector<config::Cidr>& allow, const sockaddr_storage& source) {

@@ -112,6 +112,10 @@ class Endpoint {
   // Position in the current configuration; the router indexes endpoints by it.
   std::size_t index = 0;
 
+  // `on_connect`, encoded: what a kind sends to each peer as it comes (a TCP connection up, in
+  // either direction; a UDP reply peer heard for the first time).
+  const std::vector<std::string>& greeting() const { return greeting_; }
+
  protected:
   // peer: where the packet came from, or nullptr when that has no address.
   void deliver(std::string_view packet, const sockaddr_storage* peer);
@@ -134,6 +138,7 @@ class Endpoint {
   void log_drops(DropReason reason);
 
   std::array<DropLog, kDropReasonCount> drop_logs_{};
+  std::vector<std::string> greeting_;
 };
 
 // The endpoint kind the settings ask for, not yet opened. Returns nullptr and sets error for

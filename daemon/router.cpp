@@ -31,12 +31,21 @@ void Stage::pass_on(const Outgoing& outgoing) {
   if (router_ != nullptr) router_->resume(route_, position_ + 1, outgoing);
 }
 
+void Stage::drop(const Outgoing& outgoing, DropReason reason, std::string_view detail) {
+  if (router_ != nullptr) router_->count_stage_drop(route_);
+  outgoing.destination.drop(reason, detail);
+}
+
 Router::Router(const config::Config& config, const std::vector<Endpoint*>& endpoints,
                RouterSetup setup)
     : endpoints_(endpoints),
       transformer_(largest_frame(config)),
       outboxes_(endpoints.size()),
-      tap_(setup.tap) {
+      tap_(setup.tap),
+      echo_(endpoints.size()) {
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    if (endpoints[i] != nullptr) echo_[i] = EchoGuard(endpoints[i]->settings().echo_window);
+  }
   auto index_of = [&](const std::string& name) -> std::size_t {
     for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
       if (config.endpoints[i].name == name) return i;
@@ -143,6 +152,10 @@ void Router::route_message(const Origin& origin, const osc::Message& message, os
     tap_->received(origin, message, time, in_bundle_);
   }
   std::string_view address = message.address();
+  if (EchoGuard& echo = echo_[source.index];
+      echo.enabled() && echo.take_echo(message.bytes(), origin, EchoGuard::Clock::now())) {
+    return source.drop(DropReason::echo, address);
+  }
   collect_candidates(address);
   bool matched_any = false;
   osc::Captures captures;
@@ -194,6 +207,10 @@ void Router::resume(std::uint32_t route, std::size_t next_stage, const Outgoing&
   if (route < routes_.size()) pass(route, next_stage, outgoing);
 }
 
+void Router::count_stage_drop(std::uint32_t route) {
+  if (route < routes_.size()) ++routes_[route].counters.dropped;
+}
+
 void Router::deliver(std::uint32_t route, const Outgoing& outgoing) {
   Endpoint& destination = outgoing.destination;
   std::string_view message = outgoing.message;
@@ -202,7 +219,11 @@ void Router::deliver(std::uint32_t route, const Outgoing& outgoing) {
     tap_->sent(destination, routes_[route].settings.name, message, time, in_bundle_);
   }
   if (!in_bundle_) {
-    return count_delivery(route, destination.send(OutgoingPacket{message, 1, &outgoing.origin}));
+    const bool taken = destination.send(OutgoingPacket{message, 1, &outgoing.origin});
+    if (EchoGuard& echo = echo_[destination.index]; taken && echo.enabled()) {
+      echo.sent(message, &outgoing.origin, EchoGuard::Clock::now());
+    }
+    return count_delivery(route, taken);
   }
   Outbox& outbox = outboxes_[destination.index];
   if (outbox.pending &&
@@ -234,6 +255,13 @@ void Router::flush(Endpoint& destination) {
                                               outbox.routes.size(), bundle_origin_});
   for (std::uint32_t route : outbox.routes) count_delivery(route, taken);
   outbox.routes.clear();
+  if (EchoGuard& echo = echo_[destination.index]; taken && echo.enabled()) {
+    const auto now = EchoGuard::Clock::now();
+    (void)osc::for_each_message(std::string_view(outbox.buffer.data(), *size),
+                                [&](const osc::Message& message, osc::TimeTag) {
+                                  echo.sent(message.bytes(), bundle_origin_, now);
+                                });
+  }
 }
 
 }  // namespace oscbridge::daemon

@@ -6,6 +6,9 @@
 // endpoints. Messages from one incoming bundle that go to the same endpoint leave in one bundle
 // with the original timetag. Buffers are sized once from the endpoints' max_frame, so whatever
 // a destination accepts can be rewritten and routed, and routing allocates nothing.
+// Each endpoint's echo_window is kept here too (echo_guard.h): what was sent to an endpoint is
+// remembered, and the same message arriving back from it within the window is dropped as `echo`
+// before any route sees it.
 //
 // Ownership and threading: built and used on the loop thread only. It points at the
 // daemon's endpoints and is rebuilt on every reload, before any endpoint it points at goes.
@@ -22,6 +25,7 @@
 
 #include "config/config.h"
 #include "daemon/counters.h"
+#include "daemon/echo_guard.h"
 #include "daemon/endpoint.h"
 #include "daemon/stage.h"
 #include "daemon/tap.h"
@@ -76,6 +80,8 @@ class Router {
   // destination, as if the message had just been transformed: how a stage that held a message
   // (a rate limit, a schedule) releases it from a timer. Not for use inside route_packet().
   void resume(std::uint32_t route, std::size_t next_stage, const Outgoing& outgoing);
+  // A stage of route dropped a message for good (Stage::drop).
+  void count_stage_drop(std::uint32_t route);
 
  private:
   // Transparent lookup: the address is a view into the packet, never copied to find routes.
@@ -119,6 +125,7 @@ class Router {
   const Origin* bundle_origin_ = nullptr;  // set while in_bundle_
   std::vector<Outbox> outboxes_;           // by endpoint index
   TapHub* tap_ = nullptr;
+  std::vector<EchoGuard> echo_;  // by endpoint index (echo_window)
 };
 
 }  // namespace oscbridge::daemon

@@ -7,6 +7,8 @@
 #include <unordered_map>
 
 #include "config/load.h"
+#include "daemon/fixed_messages.h"
+#include "daemon/flow_stages.h"
 #include "daemon/service.h"
 
 namespace oscbridge::daemon {
@@ -233,8 +235,16 @@ void Runtime::build_router() {
   RouterSetup setup;
   setup.previous = router_.get();
   setup.tap = &taps_;
+  setup.stages = [this](const config::Route& route) { return make_flow_stages(route, loop_); };
   auto next = std::make_unique<Router>(config_, pointers, std::move(setup));
   router_ = std::move(next);
+  keepalives_.clear();
+  for (auto& endpoint : endpoints_) {
+    if (endpoint && endpoint->settings().keepalive) {
+      keepalives_.push_back(
+          std::make_unique<KeepaliveTimer>(loop_, *endpoint, *endpoint->settings().keepalive));
+    }
+  }
 }
 
 StatusSnapshot Runtime::status() const {
@@ -294,6 +304,7 @@ void Runtime::sample_rates(std::chrono::steady_clock::time_point now) {
 void Runtime::shutdown() {
   if (rate_timer_ != 0) loop_.cancel(rate_timer_);
   rate_timer_ = 0;
+  keepalives_.clear();
   router_.reset();
   endpoints_.clear();
 }

@@ -31,6 +31,8 @@
 
 namespace oscbridge::daemon {
 
+class KeepaliveTimer;  // daemon/fixed_messages.h
+
 // Where the configuration comes from: the file given with -c; without it default_path when
 // present, else the built-in default.
 struct ConfigSource {
@@ -110,6 +112,7 @@ class Runtime {
   std::vector<std::unique_ptr<Endpoint>> endpoints_;  // by position in config_.endpoints
   TapHub taps_;                                       // outlives router_, which points at it
   std::unique_ptr<Router> router_;
+  std::vector<std::unique_ptr<KeepaliveTimer>> keepalives_;  // rebuilt with router_
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
   std::string last_reload_;

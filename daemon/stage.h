@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "daemon/counters.h"
 #include "daemon/endpoint.h"
 #include "osc/timetag.h"
 
@@ -54,6 +55,9 @@ class Stage {
   // Hands a message on to the stages after this one and then to the destination. For use
   // outside process() (from a timer); safe whenever the loop runs this stage's callbacks.
   void pass_on(const Outgoing& outgoing);
+  // Counts a message the stage dropped for good: on the route (dropped) and on the destination
+  // endpoint (reason, logged at most every few seconds as Endpoint::drop says).
+  void drop(const Outgoing& outgoing, DropReason reason, std::string_view detail);
 
  private:
   Router* router_ = nullptr;

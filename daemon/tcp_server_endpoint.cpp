@@ -63,8 +63,14 @@ void TcpServerEndpoint::on_accept(std::unique_ptr<socket::Connection> connection
     close_client(id, error == socket::Errc::peer_closed ? "" : error.message());
   };
   connection->set_handlers(std::move(handlers));
-  clients_.emplace(id, std::make_unique<TcpStream>(std::move(connection), tcp(), context_.loop));
+  auto& stream =
+      *clients_
+           .emplace(id, std::make_unique<TcpStream>(std::move(connection), tcp(), context_.loop))
+           .first->second;
   spdlog::info("{}: client {} connected", name(), peer);
+  for (const auto& packet : greeting()) {
+    stream.send(*this, tcp().framing, OutgoingPacket{packet, 1, nullptr}, frame_buffer_);
+  }
 }
 
 // why: "" when the client went away by itself; else why the daemon closes it.

@@ -262,24 +262,28 @@ void UdpEndpoint::on_datagram(socket::SocketClient& peer, std::string_view datag
     return drop_incoming(DropReason::too_large, std::to_string(datagram.size()) + " bytes from " +
                                                     socket::format_address(source));
   }
-  if (udp().reply != config::Reply::off) remember_peer(source);
+  if (udp().reply != config::Reply::off && remember_peer(source) && server_) {
+    for (const auto& packet : greeting()) {
+      send_to(*server_, source, OutgoingPacket{packet, 1, nullptr});
+    }
+  }
   deliver(datagram, &source);
 }
 
-void UdpEndpoint::remember_peer(const sockaddr_storage& source) {
+bool UdpEndpoint::remember_peer(const sockaddr_storage& source) {
   sockaddr_storage replaced{};
   switch (reply_peers_.hear(source, Clock::now(), &replaced)) {
     case ReplyPeers::Outcome::known:
-      return;
+      return false;
     case ReplyPeers::Outcome::admitted:
-      return log_peer(PeerEvent::admitted,
-                      "replying to new peer " + socket::format_address(source));
+      log_peer(PeerEvent::admitted, "replying to new peer " + socket::format_address(source));
+      return true;
     case ReplyPeers::Outcome::replaced:
       log_peer(PeerEvent::forgotten, "peer " + socket::format_address(replaced) + " silent for " +
                                          std::to_string(whole_seconds(udp().reply_window)) +
                                          " s, no longer replied to");
-      return log_peer(PeerEvent::admitted,
-                      "replying to new peer " + socket::format_address(source));
+      log_peer(PeerEvent::admitted, "replying to new peer " + socket::format_address(source));
+      return true;
     case ReplyPeers::Outcome::refused_full:
       ++peer_log_.refused_full;
       break;
@@ -290,6 +294,7 @@ void UdpEndpoint::remember_peer(const sockaddr_storage& source) {
   ++counters_.reply_peers_refused;
   peer_log_.latest_refused = socket::format_address(source);
   log_peer(PeerEvent::refused, {});
+  return false;
 }
 
 void UdpEndpoint::log_peer(PeerEvent event, const std::string& line) {

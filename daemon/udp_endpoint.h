@@ -58,7 +58,8 @@ class UdpEndpoint final : public Endpoint {
   }
 
   void on_datagram(socket::SocketClient& peer, std::string_view datagram);
-  void remember_peer(const sockaddr_storage& source);
+  // True when source is a new reply peer (on_connect greets it).
+  bool remember_peer(const sockaddr_storage& source);
   // Reply peers come and go in bursts (a flood of spoofed sources), so their log lines are
   // limited per interval and the rest summarized when it ends.
   enum class PeerEvent { admitted, forgotten, refused };

@@ -568,3 +568,91 @@ TEST(HostileInput, NeverThrowsOrCrashes) {
 
 }  // namespace
 }  // namespace oscbridge::config
+
+namespace oscbridge::config {
+namespace {
+
+// Issue 10: flow-control keys, each at its value's position.
+TEST(FlowErrors, RateDeadbandOnChangeAndEchoWindowOutOfRange) {
+  const std::string endpoints =
+      "endpoints:\n  a: { protocol: udp, listen: 127.0.0.1:1, send: 127.0.0.1:2 }\n";
+  EXPECT_EQ(errors_of(endpoints + "routes:\n  - { to: a, rate: 0, deadband: -1, on_change: 2 }\n"),
+            (std::vector<std::string>{
+                "t.yaml:4:20: rate: 0 is out of range: messages per second per address, more "
+                "than 0 and at most 10000",
+                "t.yaml:4:33: deadband: -1 must be more than 0 (the smallest change that passes)",
+                "t.yaml:4:48: on_change: expected true or false, got the number 2"}));
+  EXPECT_EQ(error_of(endpoints + "routes:\n  - { to: a, rate: fast }\n"),
+            "t.yaml:4:20: rate: expected a finite number, got the text 'fast'");
+  EXPECT_EQ(error_of("endpoints:\n  a: { protocol: udp, send: 127.0.0.1:2, echo_window: 100 }\n"),
+            "t.yaml:2:55: echo_window: expected a duration such as 250ms, 30s, 2min or 1h, got "
+            "the number 100 (a unit is required)");
+  EXPECT_EQ(error_of("endpoints:\n  a: { protocol: udp, send: 127.0.0.1:2, echo_window: 1min }\n"),
+            "t.yaml:2:55: echo_window: 1min is out of range 0ms..10s");
+}
+
+TEST(FlowSettings, ReadWithTheirDefaults) {
+  auto result = load_string(
+      "endpoints:\n"
+      "  a: { protocol: udp, listen: 127.0.0.1:1, send: 127.0.0.1:2 }\n"
+      "  b: { protocol: udp, send: 127.0.0.1:3, echo_window: 0 }\n"
+      "  c: { protocol: tcp, connect: 127.0.0.1:4, echo_window: 250ms }\n"
+      "routes:\n"
+      "  - { from: a, to: b, rate: 50, deadband: 0.01, on_change: true }\n"
+      "  - { from: b, to: a }\n",
+      "t.yaml");
+  ASSERT_TRUE(result.config) << (result.errors.empty() ? "" : result.errors.front());
+  const Config& config = *result.config;
+  EXPECT_EQ(config.endpoints[0].echo_window, kDefaultEchoWindow);
+  EXPECT_EQ(config.endpoints[1].echo_window, std::chrono::milliseconds(0));
+  EXPECT_EQ(config.endpoints[2].echo_window, std::chrono::milliseconds(250));
+  EXPECT_EQ(config.routes[0].rate, 50.0);
+  EXPECT_EQ(config.routes[0].deadband, 0.01);
+  EXPECT_TRUE(config.routes[0].on_change);
+  EXPECT_EQ(config.routes[1].rate, 0.0);
+  EXPECT_FALSE(config.routes[1].deadband);
+  EXPECT_FALSE(config.routes[1].on_change);
+}
+
+}  // namespace
+}  // namespace oscbridge::config
+
+namespace oscbridge::config {
+namespace {
+
+TEST(FlowErrors, KeepaliveAndOnConnectMessages) {
+  EXPECT_EQ(errors_of("endpoints:\n"
+                      "  a:\n"
+                      "    protocol: udp\n"
+                      "    send: 127.0.0.1:2\n"
+                      "    keepalive: { every: 5, send: [ [xremote], [/a, true] ] }\n"
+                      "    on_connect: [ [/hello] ]\n"),
+            (std::vector<std::string>{
+                "t.yaml:5:25: keepalive: every: expected a duration such as 250ms, 30s, 2min or "
+                "1h, got the number 5 (a unit is required)",
+                "t.yaml:5:37: keepalive: send[1][1]: 'xremote' is not an OSC address (it starts "
+                "with '/' and has no spaces or pattern characters)",
+                "t.yaml:5:52: keepalive: send[2][2]: expected a number or a string, got true",
+                "t.yaml:6:5: on_connect on a udp endpoint needs reply: true: it greets each "
+                "reply peer the first time it is heard"}));
+  EXPECT_EQ(errors_of("endpoints:\n  a: { protocol: udp, send: 127.0.0.1:2, keepalive: {} }\n"),
+            (std::vector<std::string>{
+                "t.yaml:2:42: keepalive needs every: how often to send, e.g. 9s",
+                "t.yaml:2:42: keepalive needs send: the messages to send, e.g. [ [/xremote] ]"}));
+  auto loaded = load_string(
+      "endpoints:\n  a: { protocol: tcp, connect: 127.0.0.1:2, keepalive: { every: 9s, send: "
+      "[ [/xremote], [\"/subscribe\", \"/ch/01/mix/fader\", 10, 0.5] ] } }\n",
+      "t.yaml");
+  ASSERT_TRUE(loaded.config) << (loaded.errors.empty() ? "" : loaded.errors.front());
+  const auto& keepalive = *loaded.config->endpoints[0].keepalive;
+  EXPECT_EQ(keepalive.every, std::chrono::seconds(9));
+  ASSERT_EQ(keepalive.send.size(), 2u);
+  EXPECT_EQ(keepalive.send[1].address, "/subscribe");
+  ASSERT_EQ(keepalive.send[1].args.size(), 3u);
+  EXPECT_EQ(keepalive.send[1].args[0].text, "/ch/01/mix/fader");
+  EXPECT_EQ(keepalive.send[1].args[1].type, ArgType::int32);
+  EXPECT_EQ(keepalive.send[1].args[2].type, ArgType::float32);
+}
+
+}  // namespace
+}  // namespace oscbridge::config
