@@ -124,6 +124,9 @@ void Router::route_packet(const Origin& origin, std::string_view packet) {
   Endpoint& source = *origin.endpoint;
   in_bundle_ = packet.size() >= 8 && packet.substr(0, 8) == std::string_view("#bundle\0", 8);
   bundle_origin_ = &origin;
+  // One clock read for the whole packet: the echo guard compares every message received and
+  // sent against it, and a read per message cost ~3 % of the CPU at 120k msg/s.
+  packet_time_ = EchoGuard::Clock::now();
   osc::ParseOptions options;
   options.max_bundle_depth = source.settings().max_bundle_depth();
   auto status = osc::for_each_message(
@@ -138,6 +141,7 @@ void Router::route_packet(const Origin& origin, std::string_view packet) {
     in_bundle_ = false;
   }
   bundle_origin_ = nullptr;
+  packet_time_.reset();
   if (!status) {
     assign_joined(drop_detail_,
                   {status.error().reason, " at byte ", Decimal(status.error().offset)});
@@ -153,7 +157,7 @@ void Router::route_message(const Origin& origin, const osc::Message& message, os
   }
   std::string_view address = message.address();
   if (EchoGuard& echo = echo_[source.index];
-      echo.enabled() && echo.take_echo(message.bytes(), origin, EchoGuard::Clock::now())) {
+      echo.enabled() && echo.take_echo(message.bytes(), origin, now())) {
     return source.drop(DropReason::echo, address);
   }
   collect_candidates(address);
@@ -221,7 +225,7 @@ void Router::deliver(std::uint32_t route, const Outgoing& outgoing) {
   if (!in_bundle_) {
     const bool taken = destination.send(OutgoingPacket{message, 1, &outgoing.origin});
     if (EchoGuard& echo = echo_[destination.index]; taken && echo.enabled()) {
-      echo.sent(message, &outgoing.origin, EchoGuard::Clock::now());
+      echo.sent(message, &outgoing.origin, now());
     }
     return count_delivery(route, taken);
   }
@@ -256,10 +260,10 @@ void Router::flush(Endpoint& destination) {
   for (std::uint32_t route : outbox.routes) count_delivery(route, taken);
   outbox.routes.clear();
   if (EchoGuard& echo = echo_[destination.index]; taken && echo.enabled()) {
-    const auto now = EchoGuard::Clock::now();
+    const auto sent_at = now();
     (void)osc::for_each_message(std::string_view(outbox.buffer.data(), *size),
                                 [&](const osc::Message& message, osc::TimeTag) {
-                                  echo.sent(message.bytes(), bundle_origin_, now);
+                                  echo.sent(message.bytes(), bundle_origin_, sent_at);
                                 });
   }
 }

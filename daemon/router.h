@@ -123,7 +123,13 @@ class Router {
   std::string drop_detail_;
   bool in_bundle_ = false;
   const Origin* bundle_origin_ = nullptr;  // set while in_bundle_
-  std::vector<Outbox> outboxes_;           // by endpoint index
+  // The time the packet being routed arrived; unset outside route_packet (a stage resuming a
+  // held message from a timer), when now() reads the clock.
+  std::optional<EchoGuard::Clock::time_point> packet_time_;
+  EchoGuard::Clock::time_point now() const {
+    return packet_time_ ? *packet_time_ : EchoGuard::Clock::now();
+  }
+  std::vector<Outbox> outboxes_;  // by endpoint index
   TapHub* tap_ = nullptr;
   std::vector<EchoGuard> echo_;  // by endpoint index (echo_window)
 };
