@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "osc/encoder.h"
+
 namespace oscbridge::config::detail {
 namespace {
 
@@ -402,6 +404,14 @@ std::optional<AddressTemplate> read_address_template(const Entry& entry, const C
                                         "', which OSC does not allow in an address");
         return std::nullopt;
       }
+    }
+  }
+  // Without captures the address is the same for every message: checked here once, so that a
+  // template OSC forbids ("/a//b") is an error at its position, not a drop per message.
+  if (parsed.parts.size() == 1 && parsed.parts[0].kind == TemplatePart::Kind::text) {
+    if (std::string_view problem = osc::address_problem(parsed.parts[0].text); !problem.empty()) {
+      diagnostics.error(value.at, "address: " + quoted(*text) + ": " + std::string(problem));
+      return std::nullopt;
     }
   }
   if (!check_captures(parsed.parts, scope, value, diagnostics)) return std::nullopt;

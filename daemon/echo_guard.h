@@ -39,6 +39,9 @@ class EchoGuard {
   explicit EchoGuard(std::chrono::milliseconds window = {}) : window_(window) {}
 
   bool enabled() const { return window_.count() > 0; }
+  // Whether anything was ever sent here: until then nothing can be an echo (and the caller
+  // need not read the clock).
+  bool remembers_any() const { return !slots_.empty(); }
   // The daemon sent message (from origin, which may be null) to this guard's endpoint.
   void sent(std::string_view message, const Origin* origin, Clock::time_point now);
   // Whether message, arriving from `from`, is the echo of one sent within the window; a

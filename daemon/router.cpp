@@ -18,6 +18,14 @@ std::optional<std::string_view> first_level(std::string_view address) {
   return address.substr(1, end - 1);
 }
 
+// Whether anything can arrive from the endpoint: a udp endpoint without `listen` only sends
+// (answers to its sending socket are discarded), a midi one with `input: false` only plays.
+bool can_receive(const config::Endpoint& settings) {
+  if (const auto* udp = settings.udp()) return udp->listen.has_value();
+  if (const auto* midi = settings.midi()) return midi->input;
+  return true;
+}
+
 // The largest message any destination takes: the transformer must be able to produce it.
 std::size_t largest_frame(const config::Config& config) {
   std::size_t largest = MessageTransformer::kDefaultMaxMessage;
@@ -44,7 +52,11 @@ Router::Router(const config::Config& config, const std::vector<Endpoint*>& endpo
       tap_(setup.tap),
       echo_(endpoints.size()) {
   for (std::size_t i = 0; i < endpoints.size(); ++i) {
-    if (endpoints[i] != nullptr) echo_[i] = EchoGuard(endpoints[i]->settings().echo_window);
+    // An echo needs a way back: remembering what is sent to an endpoint nothing arrives from
+    // would cost a copy per message for nothing.
+    if (endpoints[i] != nullptr && can_receive(endpoints[i]->settings())) {
+      echo_[i] = EchoGuard(endpoints[i]->settings().echo_window);
+    }
   }
   auto index_of = [&](const std::string& name) -> std::size_t {
     for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
@@ -124,9 +136,11 @@ void Router::route_packet(const Origin& origin, std::string_view packet) {
   Endpoint& source = *origin.endpoint;
   in_bundle_ = packet.size() >= 8 && packet.substr(0, 8) == std::string_view("#bundle\0", 8);
   bundle_origin_ = &origin;
-  // One clock read for the whole packet: the echo guard compares every message received and
-  // sent against it, and a read per message cost ~3 % of the CPU at 120k msg/s.
-  packet_time_ = EchoGuard::Clock::now();
+  // At most one clock read for the whole packet (see now()): the echo guard compares every
+  // message received and sent against it, and a read per message cost ~3 % of the CPU at
+  // 120k msg/s.
+  in_packet_ = true;
+  trace_ = spdlog::should_log(spdlog::level::trace);
   osc::ParseOptions options;
   options.max_bundle_depth = source.settings().max_bundle_depth();
   auto status = osc::for_each_message(
@@ -141,6 +155,7 @@ void Router::route_packet(const Origin& origin, std::string_view packet) {
     in_bundle_ = false;
   }
   bundle_origin_ = nullptr;
+  in_packet_ = false;
   packet_time_.reset();
   if (!status) {
     assign_joined(drop_detail_,
@@ -157,7 +172,7 @@ void Router::route_message(const Origin& origin, const osc::Message& message, os
   }
   std::string_view address = message.address();
   if (EchoGuard& echo = echo_[source.index];
-      echo.enabled() && echo.take_echo(message.bytes(), origin, now())) {
+      echo.remembers_any() && echo.take_echo(message.bytes(), origin, now())) {
     return source.drop(DropReason::echo, address);
   }
   collect_candidates(address);
@@ -183,7 +198,7 @@ void Router::route_message(const Origin& origin, const osc::Message& message, os
     }
     for (Endpoint* destination : route.to) {
       if (destination == &source && !route.may_return_to(source.index)) continue;
-      if (spdlog::should_log(spdlog::level::trace)) {
+      if (trace_) [[unlikely]] {
         spdlog::trace("{} -> {} via '{}': {} ({} bytes)", source.name(), destination->name(),
                       route.settings.name, address, out->size());
       }

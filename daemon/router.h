@@ -123,11 +123,16 @@ class Router {
   std::string drop_detail_;
   bool in_bundle_ = false;
   const Origin* bundle_origin_ = nullptr;  // set while in_bundle_
-  // The time the packet being routed arrived; unset outside route_packet (a stage resuming a
-  // held message from a timer), when now() reads the clock.
+  bool trace_ = false;  // trace logging on, read once per packet (a library call each time)
+  // The time the packet being routed arrived, read at most once per packet and only when an
+  // echo guard asks; outside route_packet (a stage resuming a held message from a timer)
+  // now() reads the clock each time.
+  bool in_packet_ = false;
   std::optional<EchoGuard::Clock::time_point> packet_time_;
-  EchoGuard::Clock::time_point now() const {
-    return packet_time_ ? *packet_time_ : EchoGuard::Clock::now();
+  EchoGuard::Clock::time_point now() {
+    if (!in_packet_) return EchoGuard::Clock::now();
+    if (!packet_time_) packet_time_ = EchoGuard::Clock::now();
+    return *packet_time_;
   }
   std::vector<Outbox> outboxes_;  // by endpoint index
   TapHub* tap_ = nullptr;

@@ -290,7 +290,9 @@ Decimal::Decimal(std::uint64_t value) {
   size_ = error == std::errc() ? static_cast<std::size_t>(end - text_) : 0;
 }
 
-MessageTransformer::MessageTransformer(std::size_t max_message) : buffer_(max_message) {}
+MessageTransformer::MessageTransformer(std::size_t max_message) : buffer_(max_message) {
+  arguments_.reserve(16);
+}
 
 bool MessageTransformer::expand(const std::vector<config::TemplatePart>& parts,
                                 const osc::Captures& captures, std::string& out,
@@ -309,28 +311,30 @@ bool MessageTransformer::expand(const std::vector<config::TemplatePart>& parts,
   return true;
 }
 
-std::optional<TopLevelArgument> top_level_argument(const osc::Message& message,
-                                                   std::size_t number) {
+void index_top_level_arguments(const osc::Message& message, std::vector<TopLevelArgument>& out) {
+  out.clear();
   auto arguments = message.arguments();
-  std::size_t seen = 0;
   int depth = 0;
   for (auto item = arguments.begin(); item != arguments.end(); ++item) {
-    char tag = (*item).tag();
-    if (depth == 0 && ++seen == number) {
-      std::size_t items = 1;
-      // A validated message has balanced brackets, so the matching ']' is there.
-      for (auto next = std::next(item); tag == '[' && next != arguments.end(); ++next) {
-        ++items;
-        char inner = (*next).tag();
-        if (inner == '[') ++depth;
-        if (inner == ']' && depth-- == 0) break;
-      }
-      return TopLevelArgument{item, items};
+    const char tag = (*item).tag();
+    if (depth == 0) {
+      out.push_back(TopLevelArgument{item, 1});
+    } else {
+      ++out.back().items;  // a validated message has balanced brackets
     }
     if (tag == '[') ++depth;
     if (tag == ']') --depth;
   }
-  return std::nullopt;
+}
+
+std::optional<TopLevelArgument> MessageTransformer::incoming_argument(const osc::Message& message,
+                                                                      std::size_t number) {
+  if (!arguments_indexed_) {
+    index_top_level_arguments(message, arguments_);
+    arguments_indexed_ = true;
+  }
+  if (number < 1 || number > arguments_.size()) return std::nullopt;
+  return arguments_[number - 1];
 }
 
 bool MessageTransformer::add_argument(osc::MessageBuilder& builder,
@@ -339,7 +343,7 @@ bool MessageTransformer::add_argument(osc::MessageBuilder& builder,
                                       std::string& why_not) {
   // Arguments are numbered at the top level: an array counts as one argument.
   auto incoming = [&](std::size_t number) -> std::optional<TopLevelArgument> {
-    auto found = top_level_argument(message, number);
+    auto found = incoming_argument(message, number);
     if (!found) assign_joined(why_not, {"message has no argument ", Decimal(number)});
     return found;
   };
@@ -446,7 +450,11 @@ std::optional<std::string_view> MessageTransformer::apply(const config::Route& r
                                                           const osc::Captures& captures,
                                                           std::string& why_not) {
   std::string_view address = message.address();
-  if (route.address) {
+  arguments_indexed_ = false;
+  if (route.address && route.address->parts.size() == 1 &&
+      route.address->parts[0].kind == config::TemplatePart::Kind::text) {
+    address = route.address->parts[0].text;  // the loader checked it once, for every message
+  } else if (route.address) {
     if (!expand(route.address->parts, captures, address_, why_not)) return std::nullopt;
     // An empty capture can leave "/track//volume", which OSC forbids and receivers reject.
     if (std::string_view problem = osc::address_problem(address_); !problem.empty()) {

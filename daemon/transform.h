@@ -17,6 +17,15 @@
 
 namespace oscbridge::daemon {
 
+// The N-th (1-based) argument at the top level of a message: one item, or a whole array from
+// its '[' through the matching ']' (items counts both brackets).
+struct TopLevelArgument {
+  osc::ArgumentIterator first;
+  std::size_t items = 1;
+};
+// Every top-level argument of message, in order, into out (cleared first).
+void index_top_level_arguments(const osc::Message& message, std::vector<TopLevelArgument>& out);
+
 class MessageTransformer {
  public:
   // max_message: the largest message any destination accepts (its max_frame); a rewrite may
@@ -41,18 +50,17 @@ class MessageTransformer {
                     const osc::Message& message, const osc::Captures& captures,
                     std::string& why_not);
 
+  // The message's N-th top-level argument (1-based), from arguments_, which is filled on the
+  // first call for each message: one pass over the arguments however many templates refer to.
+  std::optional<TopLevelArgument> incoming_argument(const osc::Message& message,
+                                                    std::size_t number);
+
   std::vector<char> buffer_;
   std::string address_;
   std::string text_;
+  std::vector<TopLevelArgument> arguments_;  // grows only for more arguments than ever before
+  bool arguments_indexed_ = false;
 };
-
-// The N-th (1-based) argument at the top level of a message: one item, or a whole array from
-// its '[' through the matching ']' (items counts both brackets).
-struct TopLevelArgument {
-  osc::ArgumentIterator first;
-  std::size_t items = 1;
-};
-std::optional<TopLevelArgument> top_level_argument(const osc::Message& message, std::size_t number);
 
 // in mapped linearly by scale, clamped when asked. Exposed for tests.
 double scale_value(double value, const config::Scale& scale, bool clamp);

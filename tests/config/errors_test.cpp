@@ -501,6 +501,12 @@ TEST(Addresses, AddressTemplateMustBeAnOscAddress) {
   EXPECT_EQ(route_error("  - to: daw\n    address: /a/{{x}}\n"),
             "t.yaml:11:14: address: '/a/{{x}}' contains '{', which OSC does not allow in an "
             "address");
+  // Without captures the address never changes: an empty level is an error here, once,
+  // rather than a drop for every message routed.
+  EXPECT_EQ(route_error("  - to: daw\n    address: /track//volume\n"),
+            "t.yaml:11:14: address: '/track//volume': address has an empty level ('//')");
+  EXPECT_EQ(route_error("  - to: daw\n    address: /track/\n"),
+            "t.yaml:11:14: address: '/track/': address ends with '/' (an empty level)");
 }
 
 TEST(ManyErrors, AllReportedAtOnceInFileOrder) {
