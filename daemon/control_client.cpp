@@ -181,6 +181,17 @@ void wrapped(std::string& out, const std::string& label, const std::vector<std::
   out += line + "\n";
 }
 
+// "  dropped: rate 12, echo 3" for the reasons in counters.dropped_by_reason not at 0.
+void wrapped_drops(std::string& out, const json& counters) {
+  std::vector<std::string> drops;
+  for (const auto& [reason, count] : field(counters, "dropped_by_reason").items()) {
+    if (count.is_number() && count.get<std::uint64_t>() > 0) {
+      drops.push_back(reason + " " + count_text(count));
+    }
+  }
+  if (!drops.empty()) wrapped(out, "  dropped: ", drops);
+}
+
 std::string row(const std::string& name, const std::string& state, const std::string& a,
                 const std::string& b, const std::string& c) {
   return pad(name, 20) + " " + pad(state, 13) + right(a, 11) + right(b, 11) + right(c, 11) + "\n";
@@ -228,13 +239,7 @@ std::string format_status(const json& status) {
     }
     std::vector<std::string> peers = endpoint.value("peers", std::vector<std::string>{});
     if (!peers.empty()) wrapped(out, "  peers: ", peers);
-    std::vector<std::string> drops;
-    for (const auto& [reason, count] : field(counters, "dropped_by_reason").items()) {
-      if (count.is_number() && count.get<std::uint64_t>() > 0) {
-        drops.push_back(reason + " " + count_text(count));
-      }
-    }
-    if (!drops.empty()) wrapped(out, "  dropped: ", drops);
+    wrapped_drops(out, counters);
   }
   out += "\n" + row("ROUTE", "", "MATCHED", "SENT", "DROPPED");
   for (const auto& route : field(status, "routes")) {
@@ -244,6 +249,7 @@ std::string format_status(const json& status) {
     const json& rates = field(route, "rates");
     out += row("  per s (1s/60s)", "", rate_text(field(rates, "matched")),
                rate_text(field(rates, "sent")), rate_text(field(rates, "dropped")));
+    wrapped_drops(out, counters);
   }
   return out;
 }

@@ -40,19 +40,27 @@ std::string_view to_string(DropReason reason) {
   return "unknown";
 }
 
-std::string EndpointCounters::describe() const {
-  std::uint64_t total = 0;
+namespace {
+
+// " (rate 2, echo 1)" for the reasons not at 0, or "".
+std::string reasons_text(const std::array<std::uint64_t, kDropReasonCount>& by_reason) {
   std::string reasons;
   for (std::size_t i = 0; i < kDropReasonCount; ++i) {
-    if (dropped[i] == 0) continue;
-    total += dropped[i];
-    if (!reasons.empty()) reasons += ", ";
+    if (by_reason[i] == 0) continue;
+    reasons += reasons.empty() ? " (" : ", ";
     reasons +=
-        std::string(to_string(static_cast<DropReason>(i))) + " " + std::to_string(dropped[i]);
+        std::string(to_string(static_cast<DropReason>(i))) + " " + std::to_string(by_reason[i]);
   }
+  return reasons.empty() ? reasons : reasons + ")";
+}
+
+}  // namespace
+
+std::string EndpointCounters::describe() const {
+  std::uint64_t total = 0;
+  for (std::uint64_t count : dropped) total += count;
   std::string text = "received " + std::to_string(received) + ", sent " + std::to_string(sent) +
-                     ", dropped " + std::to_string(total);
-  if (!reasons.empty()) text += " (" + reasons + ")";
+                     ", dropped " + std::to_string(total) + reasons_text(dropped);
   if (reply_peers_refused != 0) {
     text += ", reply peers refused " + std::to_string(reply_peers_refused);
   }
@@ -62,7 +70,7 @@ std::string EndpointCounters::describe() const {
 
 std::string RouteCounters::describe() const {
   return "matched " + std::to_string(matched) + ", sent " + std::to_string(sent) + ", dropped " +
-         std::to_string(dropped);
+         std::to_string(dropped) + reasons_text(dropped_by_reason);
 }
 
 }  // namespace oscbridge::daemon

@@ -59,8 +59,16 @@ struct RouteCounters {
   // Messages a destination endpoint took (counted once per destination endpoint).
   std::uint64_t sent = 0;
   // Matched but not sent: the templates could not apply, a stage held it back for good, or a
-  // destination took it from no receiver (its endpoint counts the reason).
+  // destination took it from no receiver; by reason in dropped_by_reason, as the endpoint
+  // that dropped it counts it too.
   std::uint64_t dropped = 0;
+  std::array<std::uint64_t, kDropReasonCount> dropped_by_reason{};
+
+  void drop(DropReason reason) {
+    ++dropped;
+    ++dropped_by_reason[static_cast<std::size_t>(reason)];
+  }
+  // "matched 5, sent 3, dropped 2 (rate 2)"
   std::string describe() const;
 };
 

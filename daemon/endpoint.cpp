@@ -65,6 +65,7 @@ void Endpoint::refuse_client(DropReason reason, std::string_view peer, std::stri
 void Endpoint::record_drop(DropReason reason, DropKind kind, std::uint64_t messages,
                            std::string_view detail) {
   counters_.drops(reason) += messages;
+  last_drop_reason_ = reason;
   // A drop the log level hides (no_route below debug) is only counted: no copy, no timer.
   if (!spdlog::should_log(drop_log_level(reason))) return;
   auto& log = drop_logs_[static_cast<std::size_t>(reason)];

@@ -108,6 +108,8 @@ class Endpoint {
   // A connection refused as it was accepted (acl, max_clients): counted as a drop of that
   // reason and logged like drop(), but as "refused client PEER: WHY (REASON)".
   void refuse_client(DropReason reason, std::string_view peer, std::string_view why);
+  // Why the latest drop happened: a route whose message send() refused counts that reason.
+  DropReason last_drop_reason() const { return last_drop_reason_; }
 
   // Position in the current configuration; the router indexes endpoints by it.
   std::size_t index = 0;
@@ -138,6 +140,7 @@ class Endpoint {
   void log_drops(DropReason reason);
 
   std::array<DropLog, kDropReasonCount> drop_logs_{};
+  DropReason last_drop_reason_ = DropReason::send_failed;
   std::vector<std::string> greeting_;
 };
 

@@ -40,7 +40,7 @@ void Stage::pass_on(const Outgoing& outgoing) {
 }
 
 void Stage::drop(const Outgoing& outgoing, DropReason reason, std::string_view detail) {
-  if (router_ != nullptr) router_->count_stage_drop(route_);
+  if (router_ != nullptr) router_->count_stage_drop(route_, reason);
   outgoing.destination.drop(reason, detail);
 }
 
@@ -187,7 +187,7 @@ void Router::route_message(const Origin& origin, const osc::Message& message, os
     ++route.counters.matched;
     auto out = transformer_.apply(route.settings, message, captures, why_not_);
     if (!out) {
-      ++route.counters.dropped;
+      route.counters.drop(DropReason::not_applicable);
       assign_joined(drop_detail_,
                     {"route '", route.settings.name, "' on ", address, ": ", why_not_});
       source.drop(DropReason::not_applicable, drop_detail_);
@@ -217,17 +217,21 @@ void Router::pass(std::uint32_t route, std::size_t next_stage, const Outgoing& o
   deliver(route, outgoing);
 }
 
-void Router::count_delivery(std::uint32_t route, bool taken) {
+void Router::count_delivery(std::uint32_t route, const Endpoint& destination, bool taken) {
   auto& counters = routes_[route].counters;
-  ++(taken ? counters.sent : counters.dropped);
+  if (taken) {
+    ++counters.sent;
+  } else {
+    counters.drop(destination.last_drop_reason());
+  }
 }
 
 void Router::resume(std::uint32_t route, std::size_t next_stage, const Outgoing& outgoing) {
   if (route < routes_.size()) pass(route, next_stage, outgoing);
 }
 
-void Router::count_stage_drop(std::uint32_t route) {
-  if (route < routes_.size()) ++routes_[route].counters.dropped;
+void Router::count_stage_drop(std::uint32_t route, DropReason reason) {
+  if (route < routes_.size()) routes_[route].counters.drop(reason);
 }
 
 void Router::deliver(std::uint32_t route, const Outgoing& outgoing) {
@@ -242,7 +246,7 @@ void Router::deliver(std::uint32_t route, const Outgoing& outgoing) {
     if (EchoGuard& echo = echo_[destination.index]; taken && echo.enabled()) {
       echo.sent(message, &outgoing.origin, now());
     }
-    return count_delivery(route, taken);
+    return count_delivery(route, destination, taken);
   }
   Outbox& outbox = outboxes_[destination.index];
   if (outbox.pending &&
@@ -269,10 +273,13 @@ void Router::flush(Endpoint& destination) {
   outbox.pending = false;
   auto size = outbox.bundle->finish();
   outbox.bundle.reset();
+  // deliver() made room for every element, so this is not expected to fail; if it does, the
+  // messages are lost and counted like any others.
+  if (!size) destination.drop(DropReason::too_large, outbox.routes.size(), size.error().reason);
   const bool taken =
       size && destination.send(OutgoingPacket{std::string_view(outbox.buffer.data(), *size),
                                               outbox.routes.size(), bundle_origin_});
-  for (std::uint32_t route : outbox.routes) count_delivery(route, taken);
+  for (std::uint32_t route : outbox.routes) count_delivery(route, destination, taken);
   outbox.routes.clear();
   if (EchoGuard& echo = echo_[destination.index]; taken && echo.enabled()) {
     const auto sent_at = now();

@@ -81,7 +81,7 @@ class Router {
   // (a rate limit, a schedule) releases it from a timer. Not for use inside route_packet().
   void resume(std::uint32_t route, std::size_t next_stage, const Outgoing& outgoing);
   // A stage of route dropped a message for good (Stage::drop).
-  void count_stage_drop(std::uint32_t route);
+  void count_stage_drop(std::uint32_t route, DropReason reason);
 
  private:
   // Transparent lookup: the address is a view into the packet, never copied to find routes.
@@ -110,7 +110,7 @@ class Router {
   void pass(std::uint32_t route, std::size_t next_stage, const Outgoing& outgoing);
   void deliver(std::uint32_t route, const Outgoing& outgoing);
   void flush(Endpoint& destination);
-  void count_delivery(std::uint32_t route, bool taken);
+  void count_delivery(std::uint32_t route, const Endpoint& destination, bool taken);
 
   std::vector<CompiledRoute> routes_;
   std::vector<Endpoint*> endpoints_;

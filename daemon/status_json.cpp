@@ -14,6 +14,15 @@ json rate_json(const Rate& rate) {
   return json{{"1s", rate.last_1s}, {"60s", rate.last_60s}};
 }
 
+// Every drop reason by name, including those at 0, so that scripts find each key.
+json by_reason_json(const std::array<std::uint64_t, kDropReasonCount>& by_reason) {
+  json dropped = json::object();
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+    dropped[std::string(to_string(static_cast<DropReason>(i)))] = by_reason[i];
+  }
+  return dropped;
+}
+
 json endpoint_json(const EndpointStatus& endpoint, std::chrono::steady_clock::time_point now) {
   json entry{{"name", endpoint.name},
              {"protocol", std::string(config::to_string(endpoint.protocol))},
@@ -31,10 +40,7 @@ json endpoint_json(const EndpointStatus& endpoint, std::chrono::steady_clock::ti
     entry["next_attempt_in_ms"] = std::max<std::int64_t>(0, wait.count());
   }
   const EndpointCounters& counters = endpoint.counters;
-  json dropped = json::object();
-  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
-    dropped[std::string(to_string(static_cast<DropReason>(i)))] = counters.dropped[i];
-  }
+  json dropped = by_reason_json(counters.dropped);
   entry["counters"] = json{{"received", counters.received},
                            {"sent", counters.sent},
                            {"dropped", total_dropped(counters)},
@@ -52,7 +58,8 @@ json route_json(const RouteStatus& route) {
               {"counters",
                {{"matched", route.counters.matched},
                 {"sent", route.counters.sent},
-                {"dropped", route.counters.dropped}}},
+                {"dropped", route.counters.dropped},
+                {"dropped_by_reason", by_reason_json(route.counters.dropped_by_reason)}}},
               {"rates",
                {{"matched", rate_json(route.rates.matched)},
                 {"sent", rate_json(route.rates.sent)},

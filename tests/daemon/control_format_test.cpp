@@ -59,6 +59,27 @@ TEST(ControlFormat, StatusFitsEightyColumns) {
   EXPECT_NE(text.find("midi midi"), std::string::npos) << text;
 }
 
+TEST(ControlFormat, RouteDropsAreShownByReason) {
+  StatusSnapshot status;
+  RouteCounters counters;
+  counters.matched = 10;
+  counters.sent = 7;
+  counters.drop(DropReason::rate);
+  counters.drop(DropReason::rate);
+  counters.drop(DropReason::echo);
+  status.routes.push_back({"faders", counters, {}});
+  const json document = status_json(status, std::chrono::steady_clock::now());
+  const json& route = document["routes"][0]["counters"];
+  EXPECT_EQ(route["dropped"], 3);
+  EXPECT_EQ(route["dropped_by_reason"]["rate"], 2);
+  EXPECT_EQ(route["dropped_by_reason"]["echo"], 1);
+  EXPECT_EQ(route["dropped_by_reason"]["no_route"], 0);  // every reason, for scripts
+  EXPECT_EQ(route["dropped_by_reason"].size(), kDropReasonCount);
+  const std::string text = format_status(document);
+  EXPECT_NE(text.find("\n  dropped: echo 1, rate 2\n"), std::string::npos) << text;
+  EXPECT_EQ(counters.describe(), "matched 10, sent 7, dropped 3 (rate 2, echo 1)");
+}
+
 TEST(ControlFormat, TapLinesReadLikeOscdump) {
   json event{{"event", "message"},      {"time", "2026-12-02T02:21:41.304Z"},
              {"direction", "out"},      {"endpoint", "daw"},

@@ -65,7 +65,7 @@ TEST(CountersTest, MessagesForAnEndpointWithNobodyToSendToAreCountedAsNoPeer) {
   EXPECT_EQ(counters(log, "endpoint", "mixer"), "received 0, sent 0, dropped 3 (no_peer 3)") << log;
   EXPECT_EQ(counters(log, "endpoint", "eos"), "received 0, sent 0, dropped 3 (no_peer 3)") << log;
   // Matched once per message; each destination took none of them.
-  EXPECT_EQ(counters(log, "route", "out"), "matched 3, sent 0, dropped 6") << log;
+  EXPECT_EQ(counters(log, "route", "out"), "matched 3, sent 0, dropped 6 (no_peer 6)") << log;
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 

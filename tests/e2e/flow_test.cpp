@@ -196,8 +196,8 @@ TEST(FlowTest, DeadbandAndOnChangeDropRepeatsButNeverTriggers) {
   EXPECT_EQ(counters(log, "endpoint", "daw"),
             "received 0, sent 13, dropped 4 (unchanged 2, deadband 2)")
       << log;
-  EXPECT_EQ(counters(log, "route", "band"), "matched 7, sent 5, dropped 2") << log;
-  EXPECT_EQ(counters(log, "route", "change"), "matched 9, sent 7, dropped 2") << log;
+  EXPECT_EQ(counters(log, "route", "band"), "matched 7, sent 5, dropped 2 (deadband 2)") << log;
+  EXPECT_EQ(counters(log, "route", "change"), "matched 9, sent 7, dropped 2 (unchanged 2)") << log;
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 

@@ -120,7 +120,8 @@ TEST(UdpTransformTest, TemplatesScalingClampAndDropsThroughTheRealDaemon) {
 
   ASSERT_TRUE(log_counters_now(daemon, "end")) << daemon.log();
   std::string log = daemon.log();
-  EXPECT_EQ(counters(log, "route", "faders"), "matched 4, sent 2, dropped 2") << log;
+  EXPECT_EQ(counters(log, "route", "faders"), "matched 4, sent 2, dropped 2 (not_applicable 2)")
+      << log;
   EXPECT_EQ(counters(log, "route", "templates"), "matched 1, sent 1, dropped 0") << log;
   EXPECT_EQ(counters(log, "route", "multi_a"), "matched 1, sent 1, dropped 0") << log;
   EXPECT_EQ(counters(log, "route", "multi_b"), "matched 1, sent 1, dropped 0") << log;
@@ -135,7 +136,8 @@ TEST(UdpTransformTest, TemplatesScalingClampAndDropsThroughTheRealDaemon) {
       << log;
 
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
-  EXPECT_EQ(counters(daemon.log(), "route", "faders"), "matched 4, sent 2, dropped 2")
+  EXPECT_EQ(counters(daemon.log(), "route", "faders"),
+            "matched 4, sent 2, dropped 2 (not_applicable 2)")
       << daemon.log();
 }
 
@@ -190,8 +192,10 @@ TEST(UdpTransformTest, StringsConvertAndARewriteWithAnEmptyLevelIsDroppedAndCoun
 
   ASSERT_TRUE(log_counters_now(daemon, "end")) << daemon.log();
   const std::string log = daemon.log();
-  EXPECT_EQ(counters(log, "route", "faders"), "matched 2, sent 1, dropped 1") << log;
-  EXPECT_EQ(counters(log, "route", "levels"), "matched 2, sent 1, dropped 1") << log;
+  EXPECT_EQ(counters(log, "route", "faders"), "matched 2, sent 1, dropped 1 (not_applicable 1)")
+      << log;
+  EXPECT_EQ(counters(log, "route", "levels"), "matched 2, sent 1, dropped 1 (not_applicable 1)")
+      << log;
   EXPECT_EQ(counters(log, "endpoint", "surface"),
             "received 5, sent 0, dropped 2 (not_applicable 2)")
       << log;
