@@ -110,9 +110,9 @@ void Router::index_route(std::uint32_t route) {
   if (!pattern) {
     unindexed_routes_.push_back(route);
   } else if (pattern->is_literal()) {
-    literal_routes_[pattern->text()].push_back(route);
+    literal_routes_.add(pattern->text(), route);
   } else if (auto level = first_level(pattern->literal_prefix())) {
-    pattern_routes_by_level_[std::string(*level)].push_back(route);
+    pattern_routes_by_level_.add(*level, route);
   } else {
     unindexed_routes_.push_back(route);
   }
@@ -120,10 +120,9 @@ void Router::index_route(std::uint32_t route) {
 
 void Router::collect_candidates(std::string_view address) {
   candidates_.clear();
-  auto add = [&](const Index& index, std::string_view key) {
-    if (auto found = index.find(key); found != index.end()) {
-      candidates_.insert(candidates_.end(), found->second.begin(), found->second.end());
-    }
+  auto add = [&](const RouteIndex& index, std::string_view key) {
+    auto found = index.find(key);
+    candidates_.insert(candidates_.end(), found.begin(), found.end());
   };
   add(literal_routes_, address);
   if (auto level = first_level(address)) add(pattern_routes_by_level_, *level);

@@ -20,13 +20,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "config/config.h"
 #include "daemon/counters.h"
 #include "daemon/echo_guard.h"
 #include "daemon/endpoint.h"
+#include "daemon/route_index.h"
 #include "daemon/stage.h"
 #include "daemon/tap.h"
 #include "daemon/transform.h"
@@ -85,14 +85,6 @@ class Router {
 
  private:
   // Transparent lookup: the address is a view into the packet, never copied to find routes.
-  struct TextHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const {
-      return std::hash<std::string_view>{}(text);
-    }
-  };
-  using Index =
-      std::unordered_map<std::string, std::vector<std::uint32_t>, TextHash, std::equal_to<>>;
 
   // A bundle under construction for one destination endpoint, and the route of each of its
   // messages, whose counters learn at the flush whether the endpoint took them.
@@ -114,8 +106,8 @@ class Router {
 
   std::vector<CompiledRoute> routes_;
   std::vector<Endpoint*> endpoints_;
-  Index literal_routes_;
-  Index pattern_routes_by_level_;
+  RouteIndex literal_routes_;           // by the whole address
+  RouteIndex pattern_routes_by_level_;  // by the first level of the pattern's literal prefix
   std::vector<std::uint32_t> unindexed_routes_;
   std::vector<std::uint32_t> candidates_;
   MessageTransformer transformer_;
