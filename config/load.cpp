@@ -27,7 +27,7 @@ using detail::Entry;
 using detail::Position;
 
 constexpr std::array<std::string_view, 5> kTopKeys = {"log", "control", "http", "endpoints",
-                                                     "routes"};
+                                                      "routes"};
 // sun_path holds 108 bytes, the terminating NUL included.
 constexpr std::size_t kMaxSocketPath = 107;
 constexpr std::array<std::string_view, 1> kLogKeys = {"level"};
@@ -207,7 +207,9 @@ std::optional<Config> read_document(const YAML::Node& root, Diagnostics& diagnos
   if (const Entry* control = detail::find(entries, "control")) {
     read_control(*control, config, diagnostics);
   }
-  if (const Entry* http = detail::find(entries, "http")) detail::read_http(*http, config, diagnostics);
+  if (const Entry* http = detail::find(entries, "http")) {
+    detail::read_http(*http, config, diagnostics);
+  }
   std::vector<detail::ReadEndpoint> endpoints;
   if (const Entry* entry = detail::find(entries, "endpoints")) {
     endpoints = detail::read_endpoints(*entry, diagnostics);

@@ -192,8 +192,8 @@ class Service {
   std::string prepare_http(const config::HttpSettings& next) {
     pending_http_.reset();
     if (!next.enabled || (http_ && http_->settings().listen == next.listen)) return {};
-    auto server = std::make_unique<HttpServer>(
-        loop_, runtime_.taps(), HttpHandlers{[this] { return runtime_.status(); }});
+    auto server = std::make_unique<HttpServer>(loop_, runtime_.taps(),
+                                               HttpHandlers{[this] { return runtime_.status(); }});
     std::string error = server->open(next);
     if (error.empty()) {
       pending_http_ = std::move(server);
@@ -234,7 +234,7 @@ class Service {
   socket::EventLoop::TimerId watchdog_timer_ = 0;
   std::optional<std::string> control_path_option_;
   config::ControlSettings control_settings_;
-  std::unique_ptr<ControlServer> control_;  // after runtime_: its taps live in the runtime
+  std::unique_ptr<ControlServer> control_;    // after runtime_: its taps live in the runtime
   std::unique_ptr<HttpServer> http_;          // after runtime_, for the same reason
   std::unique_ptr<HttpServer> pending_http_;  // opened by prepare_http, not yet committed
 
