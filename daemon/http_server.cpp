@@ -72,7 +72,7 @@ struct HttpServer::Shared {
   std::atomic<std::uint64_t> refused_max_clients{0};
 
   std::mutex error_mutex;
-  std::string last_error;  // civetweb's last log message, for open()'s answer
+  std::string first_error;  // civetweb's first log message, the cause for open()'s answer
 };
 
 namespace {
@@ -394,7 +394,7 @@ int log_message(const mg_connection* connection, const char* message) {
     auto* shared = static_cast<std::shared_ptr<Shared>*>(mg_get_user_data(context));
     if (shared != nullptr && *shared) {
       std::lock_guard lock((*shared)->error_mutex);
-      (*shared)->last_error = message;
+      if ((*shared)->first_error.empty()) (*shared)->first_error = message;
     }
   }
   spdlog::warn("http: {}", message);
@@ -453,10 +453,10 @@ std::string HttpServer::open(const config::HttpSettings& settings) {
   error.text_buffer_size = sizeof error_text;
   context_ = mg_start2(&init, &error);
   if (context_ == nullptr) {
-    std::string why = error_text;
+    std::string why;
     {
       std::lock_guard lock(shared_->error_mutex);
-      if (why.empty()) why = shared_->last_error;
+      why = shared_->first_error.empty() ? error_text : shared_->first_error;
     }
     return "cannot serve HTTP on " + listen + ": " + (why.empty() ? "civetweb refused" : why);
   }
