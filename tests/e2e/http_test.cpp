@@ -114,7 +114,7 @@ TEST_F(HttpTest, ApiStatusIsWhatStatusJsonPrints) {
   EXPECT_EQ(from_http["endpoints"][0]["name"], "desk");
   EXPECT_EQ(from_http["routes"][0]["counters"]["sent"], 3);
   // Rendered the same way, byte for byte, up to the numbers that move.
-  std::regex moving("\"uptime_s\": [0-9.e+-]+|\"last_(1|60)s\": [0-9.e+-]+");
+  std::regex moving("\"uptime_s\": [0-9.e+-]+|\"(1|60)s\": [0-9.e+-]+");
   EXPECT_EQ(std::regex_replace(response->body, moving, "#"),
             std::regex_replace(cli.output, moving, "#"));
 }
