@@ -62,6 +62,8 @@ Config default_config() {
   forward.from = {"input"};
   forward.to = {"output"};
   config.routes = {forward};
+  // The dashboard, on loopback only (HttpSettings' default listen).
+  config.http.enabled = true;
   return config;
 }
 

@@ -288,9 +288,20 @@ struct ControlSettings {
   bool operator==(const ControlSettings&) const = default;
 };
 
+// `http: { listen: HOST:PORT, allow: [CIDR, ...], max_clients: N }`: the read-only web
+// dashboard and HTTP API (docs/http.md). Off unless configured.
+struct HttpSettings {
+  bool enabled = false;
+  HostPort listen{"127.0.0.1", 8080};  // an IP literal: the server binds it as written
+  std::vector<Cidr> allow;             // empty: every client that reaches listen
+  int max_clients = 16;                // connections served at once; more get 503
+  bool operator==(const HttpSettings&) const = default;
+};
+
 struct Config {
   LogLevel log_level = LogLevel::info;
   ControlSettings control;
+  HttpSettings http;
   std::vector<Endpoint> endpoints;  // in file order
   std::vector<Route> routes;        // in file order; every route that matches applies, up to
                                     // the first final one
@@ -298,7 +309,8 @@ struct Config {
 };
 
 // The configuration used when no file is given: endpoint "input" (udp, listen 127.0.0.1:9000),
-// endpoint "output" (udp, send 127.0.0.1:9001) and route "forward" from input to output.
+// endpoint "output" (udp, send 127.0.0.1:9001) and route "forward" from input to output;
+// the HTTP dashboard on 127.0.0.1:8080.
 Config default_config();
 
 // One line such as "3 endpoints (2 udp, 1 tcp), 5 routes", for `oscbridge validate` and STATUS.

@@ -14,6 +14,7 @@
 
 #include "config/diagnostics.h"
 #include "config/endpoints.h"
+#include "config/http.h"
 #include "config/loops.h"
 #include "config/routes.h"
 #include "config/yaml_reader.h"
@@ -25,7 +26,8 @@ using detail::Diagnostics;
 using detail::Entry;
 using detail::Position;
 
-constexpr std::array<std::string_view, 4> kTopKeys = {"log", "control", "endpoints", "routes"};
+constexpr std::array<std::string_view, 5> kTopKeys = {"log", "control", "http", "endpoints",
+                                                      "routes"};
 // sun_path holds 108 bytes, the terminating NUL included.
 constexpr std::size_t kMaxSocketPath = 107;
 constexpr std::array<std::string_view, 1> kLogKeys = {"level"};
@@ -204,6 +206,9 @@ std::optional<Config> read_document(const YAML::Node& root, Diagnostics& diagnos
   if (const Entry* log = detail::find(entries, "log")) read_log(*log, config, diagnostics);
   if (const Entry* control = detail::find(entries, "control")) {
     read_control(*control, config, diagnostics);
+  }
+  if (const Entry* http = detail::find(entries, "http")) {
+    detail::read_http(*http, config, diagnostics);
   }
   std::vector<detail::ReadEndpoint> endpoints;
   if (const Entry* entry = detail::find(entries, "endpoints")) {

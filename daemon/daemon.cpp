@@ -17,6 +17,7 @@
 #include "config/load.h"
 #include "daemon/control_path.h"
 #include "daemon/control_server.h"
+#include "daemon/http_server.h"
 #include "daemon/runtime.h"
 #include "daemon/service.h"
 #include "midi/ports.h"
@@ -40,12 +41,19 @@ class Service {
   Service(const DaemonOptions& options, socket::EventLoop& loop)
       : loop_(loop),
         runtime_(loop, ConfigSource{options.config_path, options.default_config_path}),
-        control_path_option_(options.control_path) {}
+        control_path_option_(options.control_path) {
+    runtime_.set_prepare([this](const config::Config& next) { return prepare_http(next.http); });
+  }
 
   bool start() {
     auto result = runtime_.start();
-    if (!result.applied) return false;
+    if (!result.applied) {
+      pending_http_.reset();
+      return false;
+    }
+    commit_http(runtime_.config().http);
     if (!open_control()) {
+      http_.reset();
       runtime_.shutdown();
       return false;
     }
@@ -65,6 +73,11 @@ class Service {
            std::to_string(std::int64_t{now.tv_sec} * 1'000'000 + now.tv_nsec / 1000));
     auto result = runtime_.reload();
     std::string summary = runtime_.status().summary;
+    if (result.applied) {
+      commit_http(runtime_.config().http);
+    } else {
+      pending_http_.reset();
+    }
     if (!result.applied) {
       std::string why = result.errors.empty() ? "unknown error" : result.errors.front();
       spdlog::error("reload failed; keeping the running configuration");
@@ -94,6 +107,8 @@ class Service {
       log_counters();
     }
     if (watchdog_timer_ != 0) loop_.cancel(watchdog_timer_);
+    http_.reset();
+    pending_http_.reset();
     control_.reset();
     signal_watch_.reset();
     if (signal_fd_ >= 0) ::close(signal_fd_);
@@ -170,6 +185,39 @@ class Service {
     return true;
   }
 
+  // The HTTP server, all or nothing with the runtime's apply (Runtime::set_prepare): a new
+  // listen address is bound before anything else opens, and the server only replaces the
+  // running one when the whole configuration applied. The built-in default's dashboard only
+  // warns when its port is taken: a daemon started without a file must still route.
+  std::string prepare_http(const config::HttpSettings& next) {
+    pending_http_.reset();
+    if (!next.enabled || (http_ && http_->settings().listen == next.listen)) return {};
+    auto server = std::make_unique<HttpServer>(loop_, runtime_.taps(),
+                                               HttpHandlers{[this] { return runtime_.status(); }});
+    std::string error = server->open(next);
+    if (error.empty()) {
+      pending_http_ = std::move(server);
+      return {};
+    }
+    if (runtime_.status().config_file.empty()) {
+      spdlog::warn("running without the dashboard: {}", error);
+      return {};
+    }
+    return "http: " + error;
+  }
+
+  void commit_http(const config::HttpSettings& settings) {
+    if (!settings.enabled) {
+      if (http_) spdlog::info("http: stopped");
+      http_.reset();
+    } else if (pending_http_) {
+      http_ = std::move(pending_http_);  // the old server, on another address, stops here
+    } else if (http_) {
+      http_->update(settings);  // allow and max_clients, in place
+    }
+    pending_http_.reset();
+  }
+
   void start_watchdog() {
     auto interval = watchdog_interval();
     if (!interval) return;
@@ -186,7 +234,9 @@ class Service {
   socket::EventLoop::TimerId watchdog_timer_ = 0;
   std::optional<std::string> control_path_option_;
   config::ControlSettings control_settings_;
-  std::unique_ptr<ControlServer> control_;  // after runtime_: its taps live in the runtime
+  std::unique_ptr<ControlServer> control_;    // after runtime_: its taps live in the runtime
+  std::unique_ptr<HttpServer> http_;          // after runtime_, for the same reason
+  std::unique_ptr<HttpServer> pending_http_;  // opened by prepare_http, not yet committed
 
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;

@@ -117,6 +117,13 @@ ApplyResult Runtime::apply(const config::Config& next) {
   // nothing); a failed apply puts the running level back before saying why.
   const auto running_level = spdlog::get_level();
   set_log_level(next.log_level);
+  if (prepare_) {
+    if (std::string error = prepare_(next); !error.empty()) {
+      spdlog::set_level(running_level);
+      spdlog::error("{}", error);
+      return {false, {error}};
+    }
+  }
   const auto& wanted = next.endpoints;
   std::vector<std::unique_ptr<Endpoint>> kept(wanted.size());
   std::vector<bool> taken(endpoints_.size(), false);

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,6 +98,12 @@ class Runtime {
   const config::Config& config() const { return config_; }
   // Where `oscbridge tap` clients register; the router reports to it.
   TapHub& taps() { return taps_; }
+  // Called by apply() with the configuration it is about to apply, before anything opens:
+  // "" to go on, or why it cannot be applied, which fails the apply with nothing changed.
+  // How the Service opens what it owns beside the runtime (the HTTP server) all or nothing.
+  void set_prepare(std::function<std::string(const config::Config&)> prepare) {
+    prepare_ = std::move(prepare);
+  }
 
  private:
   std::optional<config::Config> load(std::vector<std::string>& errors);
@@ -120,6 +127,7 @@ class Runtime {
   std::optional<std::chrono::system_clock::time_point> last_reload_at_;
   RateSampler rates_;
   socket::EventLoop::TimerId rate_timer_ = 0;
+  std::function<std::string(const config::Config&)> prepare_;
 };
 
 // Every drop of an endpoint, whatever the reason.

@@ -10,7 +10,8 @@ apt-get install -y --no-install-recommends \
   libgtest-dev libgmock-dev libbenchmark-dev \
   liblo-dev liblo-tools libyaml-cpp-dev libspdlog-dev libsystemd-dev libcli11-dev \
   librtmidi-dev libjack-jackd2-dev jackd2 \
-  nlohmann-json3-dev \
+  nlohmann-json3-dev libcivetweb-dev \
+  chromium python3-websocket \
   clang libclang-rt-14-dev libfuzzer-14-dev clang-format \
   systemd procps iproute2 util-linux coreutils strace \
   python3 scdoc man-db bash-completion \

@@ -326,6 +326,7 @@ TEST(DefaultConfig, IsWhatTheDocumentedYamlLoadsTo) {
   // docs/configuration.md shows the default as this file; the two must not drift apart.
   EXPECT_EQ(load_ok(R"(
 log: { level: info }
+http: { listen: 127.0.0.1:8080 }
 endpoints:
   input:
     protocol: udp
