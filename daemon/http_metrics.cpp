@@ -160,9 +160,16 @@ std::string prometheus_text(const StatusSnapshot& status, const HttpMetrics& htt
   per_route("oscbridge_route_sent_messages_total",
             "Messages a destination endpoint took from the route (once per destination).",
             [](const RouteCounters& c) { return c.sent; });
-  per_route("oscbridge_route_dropped_messages_total",
-            "Messages the route matched but did not send (the endpoints count the reasons).",
-            [](const RouteCounters& c) { return c.dropped; });
+  out.family("oscbridge_route_dropped_messages_total", "counter",
+             "Messages the route matched but did not send, by reason.");
+  for (std::size_t i = 0; i < status.routes.size(); ++i) {
+    const auto& route = status.routes[i];
+    for (std::size_t reason = 0; reason < kDropReasonCount; ++reason) {
+      out.sample(label("route", route.name) + "," + label("position", std::to_string(i)) + "," +
+                     label("reason", to_string(static_cast<DropReason>(reason))),
+                 static_cast<double>(route.counters.dropped_by_reason[reason]));
+    }
+  }
 
   out.family("oscbridge_taps", "gauge",
              "Live taps (oscbridge tap clients and dashboard tap streams).");

@@ -135,6 +135,10 @@ TEST_F(HttpTest, MetricsParseAsPrometheusTextAndCountTheTraffic) {
       samples["oscbridge_endpoint_up{endpoint=\"desk\",protocol=\"udp\",state=\"listening\"}"], 1);
   EXPECT_EQ(samples["oscbridge_endpoint_sent_messages_total{endpoint=\"daw\"}"], 5);
   EXPECT_EQ(samples["oscbridge_route_sent_messages_total{route=\"faders\",position=\"0\"}"], 5);
+  // A route's drops by reason, every reason present (at 0 here).
+  EXPECT_EQ(samples.count("oscbridge_route_dropped_messages_total{route=\"faders\","
+                          "position=\"0\",reason=\"rate\"}"),
+            1u);
   EXPECT_EQ(samples.count("oscbridge_endpoint_dropped_messages_total{endpoint=\"desk\","
                           "reason=\"echo\"}"),
             1u);
