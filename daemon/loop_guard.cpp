@@ -10,7 +10,9 @@
 namespace oscbridge::daemon {
 
 LoopGuard::LoopGuard(std::vector<std::uint32_t> thresholds, std::size_t capacity)
-    : thresholds_(std::move(thresholds)), table_(capacity) {
+    : thresholds_(std::move(thresholds)),
+      heard_(thresholds_.size(), Clock::time_point(Clock::duration::min() / 2)),
+      table_(capacity) {
   for (auto threshold : thresholds_) any_ = any_ || threshold != 0;
 }
 

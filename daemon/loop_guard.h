@@ -18,6 +18,10 @@
 // address space return at most at the rate a hand moves a fader, below the default threshold
 // (config::kDefaultLoopGuard per second).
 //
+// Only what is sent to an endpoint that was heard from (directly, or from a peer it sends to)
+// within kReturnWindow is noted: a loop makes its endpoints heard from at once, and a
+// destination that never answers costs one comparison per message.
+//
 // Bounded: kCapacity (destination endpoint, address) pairs, least recently used replaced
 // (address_table.h). A known address costs a hash lookup per message sent and received and
 // allocates nothing; a new one allocates its map entry once.
@@ -68,6 +72,13 @@ class LoopGuard {
     return endpoint < thresholds_.size() && thresholds_[endpoint] != 0;
   }
   bool guards_any() const { return any_; }
+  // Something arrived from endpoint (or from a peer it sends to). Only what is sent to an
+  // endpoint heard from within kReturnWindow is noted: a destination that never answers (most
+  // of them) costs a comparison per message, and a loop is still caught once it goes round.
+  void heard_from(std::size_t endpoint, Clock::time_point now) { heard_[endpoint] = now; }
+  bool worth_noting(std::size_t destination, Clock::time_point now) const {
+    return now - heard_[destination] <= kReturnWindow;
+  }
   // The daemon sent address to destination (a guarded endpoint) by route, from endpoint from
   // and its peer (peer_key()).
   void sent(std::size_t destination, std::string_view address, std::uint32_t route,
@@ -100,6 +111,7 @@ class LoopGuard {
   };
 
   std::vector<std::uint32_t> thresholds_;
+  std::vector<Clock::time_point> heard_;  // by endpoint; the epoch: never
   bool any_ = false;
   AddressTable<Entry> table_;
   Cause cause_;

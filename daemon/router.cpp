@@ -277,7 +277,7 @@ void Router::deliver(std::uint32_t route, const Outgoing& outgoing) {
   Endpoint& destination = outgoing.destination;
   std::string_view message = outgoing.message;
   osc::TimeTag time = outgoing.time;
-  if (loop_guard_.guards(destination.index)) {
+  if (loop_guard_.guards(destination.index) && loop_guard_.worth_noting(destination.index, now())) {
     const Endpoint* from = outgoing.origin.endpoint;
     loop_guard_.sent(
         destination.index, address_of(message), route,
@@ -372,11 +372,14 @@ bool Router::in_loop(const Origin& origin, std::string_view address) {
     if (verdict == LoopGuard::Verdict::drop_new_loop) warn_loop(origin, sent_to, address);
     return verdict != LoopGuard::Verdict::pass;
   };
-  if (loop_guard_.guards(source.index) && check(source.index)) return true;
+  if (loop_guard_.guards(source.index)) {
+    loop_guard_.heard_from(source.index, now());
+    if (check(source.index)) return true;
+  }
   for (const SendPeer& peer : send_peers_) {
-    if (peer.endpoint != source.index && same_peer(peer.address, origin.peer) &&
-        check(peer.endpoint)) {
-      return true;
+    if (peer.endpoint != source.index && same_peer(peer.address, origin.peer)) {
+      loop_guard_.heard_from(peer.endpoint, now());
+      if (check(peer.endpoint)) return true;
     }
   }
   return false;
