@@ -48,7 +48,7 @@ inline constexpr double kMaxRate = 10'000.0;  // rate: HZ, in (0, kMaxRate]
 // Scheduled bundles and loop detection (docs/configuration.md, "Scheduled bundles", "Loops").
 inline constexpr std::size_t kDefaultScheduleQueue = 1024;
 inline constexpr std::chrono::milliseconds kDefaultScheduleMax{60'000};
-inline constexpr std::uint32_t kDefaultLoopGuard = 100;  // returns per second per address
+inline constexpr std::uint32_t kDefaultLoopGuard = 250;  // returns per second per address
 
 // An unresolved address as the user wrote it: host is an IPv4 literal, an IPv6 literal without
 // its brackets ("::1"), or a host name that the daemon resolves when it opens the socket. A
