@@ -36,12 +36,11 @@ class CountingEndpoint final : public Endpoint {
   std::size_t bytes = 0;
 };
 
-std::string routes_yaml(int pairs) {
-  std::string yaml = R"(endpoints:
-  a: { protocol: udp, listen: 127.0.0.1:7001 }
-  b: { protocol: udp, send: 127.0.0.1:8002 }
-routes:
-)";
+// loop_guard: whether the endpoints keep loop detection on (the default) or turn it off.
+std::string routes_yaml(int pairs, bool loop_guard = true) {
+  const std::string guard = loop_guard ? "" : ", loop_guard: off";
+  std::string yaml = "endpoints:\n  a: { protocol: udp, listen: 127.0.0.1:7001" + guard +
+                     " }\n  b: { protocol: udp, send: 127.0.0.1:8002" + guard + " }\nroutes:\n";
   for (int i = 0; i < pairs; ++i) {
     const std::string n = std::to_string(i);
     yaml += "- { from: a, match: /lit" + n + "/value, to: b, address: /out/lit" + n + " }\n";
@@ -61,8 +60,8 @@ std::string encode(const std::string& address, float value) {
 
 // A router over routes_yaml(pairs) and 16 messages aimed at routes spread over the table.
 struct Setup {
-  explicit Setup(int pairs, bool patterns) {
-    auto loaded = config::load_string(routes_yaml(pairs), "bench.yaml");
+  explicit Setup(int pairs, bool patterns, bool loop_guard = true) {
+    auto loaded = config::load_string(routes_yaml(pairs, loop_guard), "bench.yaml");
     if (!loaded.config) {
       std::fprintf(stderr, "%s\n", loaded.errors.empty() ? "?" : loaded.errors.front().c_str());
       std::abort();
@@ -92,8 +91,8 @@ struct Setup {
   std::vector<std::string> messages;
 };
 
-void Route(benchmark::State& state, bool patterns) {
-  Setup setup(static_cast<int>(state.range(0)) / 2, patterns);
+void Route(benchmark::State& state, bool patterns, bool loop_guard = true) {
+  Setup setup(static_cast<int>(state.range(0)) / 2, patterns, loop_guard);
   Origin source;
   source.endpoint = setup.endpoints[0].get();
   for (auto _ : state) {
@@ -108,6 +107,10 @@ void RouteLiteral(benchmark::State& state) {
 }
 void RoutePattern(benchmark::State& state) {
   Route(state, true);
+}
+// The same as RouteLiteral with loop detection (on by default) turned off: its cost per message.
+void RouteLiteralNoLoopGuard(benchmark::State& state) {
+  Route(state, false, false);
 }
 
 // What routing would cost without the index: every pattern of a 1,000-route table tried.
@@ -132,6 +135,7 @@ void LinearScan(benchmark::State& state) {
 BENCHMARK(RouteLiteral)->Arg(10)->Arg(1000)->Arg(10000);
 BENCHMARK(RoutePattern)->Arg(10)->Arg(1000)->Arg(10000);
 BENCHMARK(LinearScan)->Arg(10)->Arg(1000);
+BENCHMARK(RouteLiteralNoLoopGuard)->Arg(10)->Arg(1000);
 
 }  // namespace
 }  // namespace oscbridge::daemon

@@ -45,6 +45,10 @@ inline constexpr std::size_t kDefaultReplyMaxPeers = 64;
 // Flow control (docs/configuration.md, "Flow control").
 inline constexpr std::chrono::milliseconds kDefaultEchoWindow{100};
 inline constexpr double kMaxRate = 10'000.0;  // rate: HZ, in (0, kMaxRate]
+// Scheduled bundles and loop detection (docs/configuration.md, "Scheduled bundles", "Loops").
+inline constexpr std::size_t kDefaultScheduleQueue = 1024;
+inline constexpr std::chrono::milliseconds kDefaultScheduleMax{60'000};
+inline constexpr std::uint32_t kDefaultLoopGuard = 250;  // returns per second per address
 
 // An unresolved address as the user wrote it: host is an IPv4 literal, an IPv6 literal without
 // its brackets ("::1"), or a host name that the daemon resolves when it opens the socket. A
@@ -242,6 +246,16 @@ struct Endpoint {
   // Sent to a peer when it comes: each TCP connection (accepted or made) as it comes up, and
   // each UDP reply peer the first time it is heard.
   std::vector<FixedMessage> on_connect{};
+  // `schedule: true`: a bundle arriving here with a future timetag is held and routed when
+  // due (daemon/scheduler.h), at most schedule_queue bundles at a time; a timetag more than
+  // schedule_max ahead is routed at once (counted as schedule_too_far).
+  bool schedule = false;
+  std::size_t schedule_queue = kDefaultScheduleQueue;
+  std::chrono::milliseconds schedule_max = kDefaultScheduleMax;
+  // Loop detection (daemon/loop_guard.h): an address the daemon sent to this endpoint that
+  // comes back from it this many times within a second is taken for a loop and dropped from
+  // this endpoint until it calms down. 0 (`loop_guard: off`) turns it off.
+  std::uint32_t loop_guard = kDefaultLoopGuard;
 
   Protocol protocol() const { return static_cast<Protocol>(kind.index()); }
   const UdpSettings* udp() const { return std::get_if<UdpSettings>(&kind); }

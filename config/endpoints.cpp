@@ -57,6 +57,10 @@ constexpr std::array kKeyRules = {
     KeyRule{"echo_window", kAll, ""},
     KeyRule{"keepalive", kAll, ""},
     KeyRule{"on_connect", kUdp | kTcp, "udp and tcp endpoints"},
+    KeyRule{"schedule", kAll, ""},
+    KeyRule{"schedule_queue", kAll, ""},
+    KeyRule{"schedule_max", kAll, ""},
+    KeyRule{"loop_guard", kAll, ""},
 };
 
 constexpr std::array<std::string_view, kKeyRules.size()> key_names() {
@@ -127,6 +131,7 @@ class EndpointReader {
   std::optional<Protocol> read_protocol(const Entry& entry);
   std::optional<HostPort> read_address(const Entry& entry);
   void read_setting(const Entry& entry);
+  void read_flow_key(std::string_view key, const Entry& entry, const Located& value);
   void check_combinations(const std::vector<Entry>& entries);
   void check_send_families();
 
@@ -303,11 +308,54 @@ void EndpointReader::read_setting(const Entry& entry) {
   } else if (key == "reply_max_peers") {
     udp_.reply_max_peers = static_cast<std::size_t>(
         read_integer(value, 1, 65535, diagnostics_).value_or(kDefaultReplyMaxPeers));
+  } else if (key == "schedule" || key == "schedule_queue" || key == "schedule_max" ||
+             key == "loop_guard") {
+    read_flow_key(key, entry, value);
+  }
+}
+
+// Scheduled bundles and loop detection (issue 10).
+void EndpointReader::read_flow_key(std::string_view key, const Entry& entry, const Located& value) {
+  using std::chrono::hours, std::chrono::milliseconds;
+  if (key == "schedule") {
+    endpoint_.schedule = read_bool(value, diagnostics_).value_or(false);
+  } else if (key == "schedule_queue") {
+    endpoint_.schedule_queue = static_cast<std::size_t>(
+        read_integer(value, 1, 65536, diagnostics_).value_or(kDefaultScheduleQueue));
+  } else if (key == "schedule_max") {
+    endpoint_.schedule_max = read_duration(value, milliseconds(1), hours(24), diagnostics_)
+                                 .value_or(kDefaultScheduleMax);
+  } else if (key == "loop_guard") {
+    // `off`, `false` or `0` turn it off; otherwise returns per second, 1..1000000.
+    const auto kind = scalar_kind(entry.value);
+    const std::string text = kind ? entry.value.Scalar() : std::string();
+    if ((kind == ScalarKind::string && text == "off") ||
+        (kind == ScalarKind::boolean && (text == "false" || text == "no" || text == "off")) ||
+        (kind == ScalarKind::integer && text == "0")) {
+      endpoint_.loop_guard = 0;
+    } else if (kind != ScalarKind::integer) {
+      diagnostics_.error(value.at,
+                         "loop_guard: expected off or returns per second (1..1000000), got " +
+                             (kind == ScalarKind::string ? "the text '" + text + "'"
+                              : kind                     ? text
+                                                         : std::string("a list or mapping")));
+    } else {
+      endpoint_.loop_guard = static_cast<std::uint32_t>(
+          read_integer(value, 1, 1'000'000, diagnostics_).value_or(kDefaultLoopGuard));
+    }
   }
 }
 
 void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
   const std::string& name = endpoint_.name;
+  // (A `schedule:` that is no boolean has its own error already.)
+  const Entry* schedule = find(entries, "schedule");
+  const bool schedule_valid = !schedule || scalar_kind(schedule->value) == ScalarKind::boolean;
+  for (const char* key : {"schedule_queue", "schedule_max"}) {
+    if (const Entry* found = find(entries, key); found && !endpoint_.schedule && schedule_valid) {
+      diagnostics_.error(found->key_at, std::string(key) + " needs schedule: true");
+    }
+  }
   const Entry* listen = find(entries, "listen");
   const Entry* connect = find(entries, "connect");
   switch (endpoint_.protocol()) {

@@ -61,6 +61,17 @@ class AddressTable {
     return slot;
   }
 
+  // The entry of (destination, address) if there is one (made most recently used), else kNone.
+  // Never adds, never allocates.
+  Slot find(std::size_t destination, std::string_view address) {
+    if (destination >= maps_.size()) return kNone;
+    Map& map = maps_[destination];
+    auto found = map.find(address);
+    if (found == map.end()) return kNone;
+    touch(found->second);
+    return found->second;
+  }
+
   Value& value(Slot slot) { return entries_[slot].value; }
   const std::string& address(Slot slot) const { return entries_[slot].address; }
 

@@ -36,6 +36,10 @@ std::string_view to_string(DropReason reason) {
       return "deadband";
     case DropReason::echo:
       return "echo";
+    case DropReason::schedule_full:
+      return "schedule_full";
+    case DropReason::loop:
+      return "loop";
   }
   return "unknown";
 }
@@ -65,6 +69,7 @@ std::string EndpointCounters::describe() const {
     text += ", reply peers refused " + std::to_string(reply_peers_refused);
   }
   if (clamped != 0) text += ", clamped " + std::to_string(clamped);
+  if (schedule_too_far != 0) text += ", schedule too far " + std::to_string(schedule_too_far);
   return text;
 }
 

@@ -27,8 +27,10 @@ enum class DropReason {
   unchanged,       // a route's `on_change: true`: equal to the last value sent to its address
   deadband,        // a route's `deadband:`: too close to the last value sent to its address
   echo,            // arrived from an endpoint within echo_window of the daemon sending it there
+  schedule_full,   // `schedule: true`: a future bundle found the endpoint's schedule queue full
+  loop,            // loop_guard: an address circulating through this endpoint (loop_guard.h)
 };
-inline constexpr std::size_t kDropReasonCount = 16;
+inline constexpr std::size_t kDropReasonCount = 18;
 
 std::string_view to_string(DropReason reason);
 
@@ -46,6 +48,8 @@ struct EndpointCounters {
   // midi: values brought into their MIDI range on the way out (a fader's 1.2 sent as 127).
   // The messages were sent, so they are not drops.
   std::uint64_t clamped = 0;
+  // `schedule: true`: bundles due more than schedule_max ahead, routed at once (not drops).
+  std::uint64_t schedule_too_far = 0;
   std::array<std::uint64_t, kDropReasonCount> dropped{};
 
   std::uint64_t& drops(DropReason reason) { return dropped[static_cast<std::size_t>(reason)]; }

@@ -6,6 +6,7 @@
 
 #include "daemon/fixed_messages.h"
 #include "daemon/midi_endpoint.h"
+#include "daemon/scheduler.h"
 #include "daemon/tcp_endpoints.h"
 #include "daemon/udp_endpoint.h"
 
@@ -110,6 +111,18 @@ bool Endpoint::can_update_to(const config::Endpoint& next) const {
 void Endpoint::update_settings(const config::Endpoint& next) {
   settings_ = next;
   greeting_ = encode_fixed_messages(next.on_connect);
+}
+
+Scheduler& Endpoint::scheduler() {
+  if (!scheduler_) {
+    scheduler_ = std::make_unique<Scheduler>(context_.loop, settings_.schedule_queue,
+                                             [this](const Origin& origin, std::string_view packet) {
+                                               context_.on_packet(origin, packet);
+                                             });
+  } else if (scheduler_->queue().capacity() != settings_.schedule_queue) {
+    scheduler_->queue().set_capacity(settings_.schedule_queue);
+  }
+  return *scheduler_;
 }
 
 bool allowed_source(const std::vector<config::Cidr>& allow, const sockaddr_storage& source) {

@@ -30,6 +30,7 @@
 namespace oscbridge::daemon {
 
 class Endpoint;
+class Scheduler;
 
 // Where a packet came from: the endpoint, and the peer that sent it (a UDP source, a TCP
 // client or server). A value, so that a stage holding a message can keep its origin too.
@@ -118,6 +119,11 @@ class Endpoint {
   // either direction; a UDP reply peer heard for the first time).
   const std::vector<std::string>& greeting() const { return greeting_; }
 
+  // `schedule: true`: where this endpoint's future bundles wait (scheduler.h). Made at the
+  // first call and kept as long as the endpoint, so held bundles survive a reload that keeps it
+  // (a new schedule_queue applies as the new bound).
+  Scheduler& scheduler();
+
  protected:
   // peer: where the packet came from, or nullptr when that has no address.
   void deliver(std::string_view packet, const sockaddr_storage* peer);
@@ -142,6 +148,7 @@ class Endpoint {
   std::array<DropLog, kDropReasonCount> drop_logs_{};
   DropReason last_drop_reason_ = DropReason::send_failed;
   std::vector<std::string> greeting_;
+  std::unique_ptr<Scheduler> scheduler_;
 };
 
 // The endpoint kind the settings ask for, not yet opened. Returns nullptr and sets error for

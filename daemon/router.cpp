@@ -1,8 +1,12 @@
 #include "daemon/router.h"
 
+#include <arpa/inet.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+
+#include "daemon/scheduler.h"
+#include "socket/resolve.h"
 
 namespace oscbridge::daemon {
 
@@ -33,6 +37,52 @@ std::size_t largest_frame(const config::Config& config) {
   return largest;
 }
 
+// By endpoint index: its loop_guard (0 for an endpoint that is not open).
+std::vector<std::uint32_t> loop_thresholds(const std::vector<Endpoint*>& endpoints) {
+  std::vector<std::uint32_t> thresholds(endpoints.size(), 0);
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    if (endpoints[i] != nullptr) thresholds[i] = endpoints[i]->settings().loop_guard;
+  }
+  return thresholds;
+}
+
+// The IP addresses among the endpoints' send destinations (names resolve later: left out).
+template <class SendPeer>
+std::vector<SendPeer> send_peers(const std::vector<Endpoint*>& endpoints) {
+  std::vector<SendPeer> peers;
+  auto add = [&](const config::HostPort& target, std::size_t endpoint) {
+    SendPeer peer{};
+    peer.endpoint = static_cast<std::uint32_t>(endpoint);
+    auto& v4 = reinterpret_cast<sockaddr_in&>(peer.address);
+    auto& v6 = reinterpret_cast<sockaddr_in6&>(peer.address);
+    if (::inet_pton(AF_INET, target.host.c_str(), &v4.sin_addr) == 1) {
+      v4.sin_family = AF_INET;
+      v4.sin_port = htons(target.port);
+    } else if (::inet_pton(AF_INET6, target.host.c_str(), &v6.sin6_addr) == 1) {
+      v6.sin6_family = AF_INET6;
+      v6.sin6_port = htons(target.port);
+    } else {
+      return;
+    }
+    peers.push_back(peer);
+  };
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    if (endpoints[i] == nullptr || endpoints[i]->settings().loop_guard == 0) continue;
+    const auto& settings = endpoints[i]->settings();
+    if (const auto* udp = settings.udp()) {
+      for (const auto& target : udp->send) add(target, i);
+    } else if (const auto* tcp = settings.tcp(); tcp != nullptr && tcp->connect) {
+      add(*tcp->connect, i);
+    }
+  }
+  return peers;
+}
+
+// The address of an encoded message: the text before its first NUL.
+std::string_view address_of(std::string_view message) {
+  return message.substr(0, message.find('\0'));
+}
+
 }  // namespace
 
 void Stage::pass_on(const Outgoing& outgoing) {
@@ -50,7 +100,9 @@ Router::Router(const config::Config& config, const std::vector<Endpoint*>& endpo
       transformer_(largest_frame(config)),
       outboxes_(endpoints.size()),
       tap_(setup.tap),
-      echo_(endpoints.size()) {
+      echo_(endpoints.size()),
+      loop_guard_(loop_thresholds(endpoints)),
+      send_peers_(send_peers<SendPeer>(endpoints)) {
   for (std::size_t i = 0; i < endpoints.size(); ++i) {
     // An echo needs a way back: remembering what is sent to an endpoint nothing arrives from
     // would cost a copy per message for nothing.
@@ -133,6 +185,9 @@ void Router::collect_candidates(std::string_view address) {
 
 void Router::route_packet(const Origin& origin, std::string_view packet) {
   Endpoint& source = *origin.endpoint;
+  if (source.settings().schedule) [[unlikely]] {
+    if (hold_for_later(origin, packet)) return;
+  }
   in_bundle_ = packet.size() >= 8 && packet.substr(0, 8) == std::string_view("#bundle\0", 8);
   bundle_origin_ = &origin;
   // At most one clock read for the whole packet (see now()): the echo guard compares every
@@ -173,6 +228,9 @@ void Router::route_message(const Origin& origin, const osc::Message& message, os
   if (EchoGuard& echo = echo_[source.index];
       echo.remembers_any() && echo.take_echo(message.bytes(), origin, now())) {
     return source.drop(DropReason::echo, address);
+  }
+  if (loop_guard_.guards_any() && in_loop(origin, address)) [[unlikely]] {
+    return source.drop(DropReason::loop, address);
   }
   collect_candidates(address);
   bool matched_any = false;
@@ -237,6 +295,13 @@ void Router::deliver(std::uint32_t route, const Outgoing& outgoing) {
   Endpoint& destination = outgoing.destination;
   std::string_view message = outgoing.message;
   osc::TimeTag time = outgoing.time;
+  if (loop_guard_.guards(destination.index) && loop_guard_.worth_noting(destination.index, now())) {
+    const Endpoint* from = outgoing.origin.endpoint;
+    loop_guard_.sent(
+        destination.index, address_of(message), route,
+        from != nullptr ? static_cast<std::uint32_t>(from->index) : LoopGuard::kNoEndpoint,
+        peer_key(outgoing.origin.peer), now());
+  }
   if (tap_ != nullptr && tap_->active()) [[unlikely]] {
     tap_->sent(destination, routes_[route].settings.name, message, time, in_bundle_);
   }
@@ -287,6 +352,90 @@ void Router::flush(Endpoint& destination) {
                                   echo.sent(message.bytes(), bundle_origin_, sent_at);
                                 });
   }
+}
+
+bool Router::hold_for_later(const Origin& origin, std::string_view packet) {
+  Endpoint& source = *origin.endpoint;
+  const auto& settings = source.settings();
+  switch (source.scheduler().offer(origin, packet, std::chrono::system_clock::now(),
+                                   settings.schedule_max)) {
+    case Scheduler::Decision::now:
+      return false;
+    case Scheduler::Decision::too_far:
+      ++source.counters().schedule_too_far;
+      return false;
+    case Scheduler::Decision::held:
+      return true;
+    case Scheduler::Decision::full:
+      break;
+  }
+  // Every message of the bundle is lost: each counts as received and dropped.
+  std::uint64_t messages = 0;
+  osc::ParseOptions options;
+  options.max_bundle_depth = settings.max_bundle_depth();
+  (void)osc::for_each_message(
+      packet, [&](const osc::Message&, osc::TimeTag) { ++messages; }, options);
+  messages = std::max<std::uint64_t>(messages, 1);
+  source.counters().received += messages;
+  assign_joined(drop_detail_, {"bundle of ", Decimal(messages),
+                               " messages: ", Decimal(source.scheduler().queue().size()),
+                               " bundles held already"});
+  source.drop(DropReason::schedule_full, messages, drop_detail_);
+  return true;
+}
+
+bool Router::in_loop(const Origin& origin, std::string_view address) {
+  Endpoint& source = *origin.endpoint;
+  const std::uint64_t from_peer = peer_key(origin.peer);
+  auto check = [&](std::size_t sent_to) {
+    const auto verdict = loop_guard_.arrived(
+        sent_to, address, sent_to == source.index ? from_peer : LoopGuard::kAnyPeer, now());
+    if (verdict == LoopGuard::Verdict::drop_new_loop) warn_loop(origin, sent_to, address);
+    return verdict != LoopGuard::Verdict::pass;
+  };
+  if (loop_guard_.guards(source.index)) {
+    loop_guard_.heard_from(source.index, now());
+    if (check(source.index)) return true;
+  }
+  for (const SendPeer& peer : send_peers_) {
+    if (peer.endpoint != source.index && same_peer(peer.address, origin.peer)) {
+      loop_guard_.heard_from(peer.endpoint, now());
+      if (check(peer.endpoint)) return true;
+    }
+  }
+  return false;
+}
+
+void Router::warn_loop(const Origin& origin, std::size_t sent_to, std::string_view address) {
+  const Endpoint& source = *origin.endpoint;
+  const auto& cause = loop_guard_.cause();
+  std::string sent_by = cause.route < routes_.size()
+                            ? "route '" + routes_[cause.route].settings.name + "'"
+                            : std::string("a route");
+  if (cause.from < endpoints_.size() && endpoints_[cause.from] != nullptr) {
+    sent_by += " from endpoint '" + endpoints_[cause.from]->name() + "'";
+  }
+  // The routes that carry it on from here close the circle.
+  std::string onward;
+  collect_candidates(address);
+  for (std::uint32_t index : candidates_) {
+    const CompiledRoute& route = routes_[index];
+    osc::Captures captures;
+    if (!route.accepts_from(source.index)) continue;
+    if (route.pattern && !route.pattern->matches(address, captures)) continue;
+    onward += (onward.empty() ? "'" : ", '") + route.settings.name + "'";
+    if (route.settings.final) break;
+  }
+  std::string back = "endpoint '" + source.name() + "'";
+  if (sent_to != source.index && endpoints_[sent_to] != nullptr) {
+    back += " from " + socket::format_address(origin.peer) + ", where endpoint '" +
+            endpoints_[sent_to]->name() + "' sends";
+  }
+  spdlog::warn(
+      "loop: {} came back {} times within 1 s at {} after {} sent it there{}{}; "
+      "dropping {} from there (counted as loop) until it has been quiet for 1 s",
+      address, cause.returns, back, sent_by, onward.empty() ? "" : ", and route(s) ",
+      onward.empty() ? std::string() : onward + " send it on again", address);
 }
 
 }  // namespace oscbridge::daemon

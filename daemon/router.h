@@ -9,6 +9,9 @@
 // Each endpoint's echo_window is kept here too (echo_guard.h): what was sent to an endpoint is
 // remembered, and the same message arriving back from it within the window is dropped as `echo`
 // before any route sees it.
+// Bundles from an endpoint with `schedule: true` that are due later wait in its Scheduler
+// (scheduler.h) and come back through route_packet when due; loop detection (loop_guard.h)
+// notes what is sent to each endpoint and drops an address that keeps coming back from it.
 //
 // Ownership and threading: built and used on the loop thread only. It points at the
 // daemon's endpoints and is rebuilt on every reload, before any endpoint it points at goes.
@@ -26,6 +29,7 @@
 #include "daemon/counters.h"
 #include "daemon/echo_guard.h"
 #include "daemon/endpoint.h"
+#include "daemon/loop_guard.h"
 #include "daemon/route_index.h"
 #include "daemon/stage.h"
 #include "daemon/tap.h"
@@ -129,6 +133,21 @@ class Router {
   std::vector<Outbox> outboxes_;  // by endpoint index
   TapHub* tap_ = nullptr;
   std::vector<EchoGuard> echo_;  // by endpoint index (echo_window)
+
+  // Scheduled bundles and loop detection (scheduler.h, loop_guard.h).
+  // True: the packet was held for later (or dropped as schedule_full).
+  bool hold_for_later(const Origin& origin, std::string_view packet);
+  // DropReason::loop when address arriving from origin is part of a loop (loop_guard.h).
+  bool in_loop(const Origin& origin, std::string_view address);
+  void warn_loop(const Origin& origin, std::size_t sent_to, std::string_view address);
+  LoopGuard loop_guard_;
+  // Where endpoints send, when written as IP addresses: a message arriving from one of these
+  // peers may be what that endpoint sent, relayed back.
+  struct SendPeer {
+    sockaddr_storage address;
+    std::uint32_t endpoint;
+  };
+  std::vector<SendPeer> send_peers_;
 };
 
 }  // namespace oscbridge::daemon
