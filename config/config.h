@@ -45,6 +45,12 @@ inline constexpr std::size_t kDefaultReplyMaxPeers = 64;
 // Flow control (docs/configuration.md, "Flow control").
 inline constexpr std::chrono::milliseconds kDefaultEchoWindow{100};
 inline constexpr double kMaxRate = 10'000.0;  // rate: HZ, in (0, kMaxRate]
+// State for late joiners and send pacing (docs/configuration.md, "State and pacing").
+inline constexpr std::size_t kDefaultStateMax = 10'000;  // addresses per endpoint
+inline constexpr std::size_t kMaxStateMax = 1'000'000;
+inline constexpr double kMaxPace = 100'000.0;             // pace: HZ, in (0, kMaxPace]
+inline constexpr std::size_t kDefaultPaceQueue = 10'000;  // messages waiting per endpoint
+inline constexpr std::size_t kMaxPaceQueue = 1'000'000;
 
 // An unresolved address as the user wrote it: host is an IPv4 literal, an IPv6 literal without
 // its brackets ("::1"), or a host name that the daemon resolves when it opens the socket. A
@@ -242,6 +248,15 @@ struct Endpoint {
   // Sent to a peer when it comes: each TCP connection (accepted or made) as it comes up, and
   // each UDP reply peer the first time it is heard.
   std::vector<FixedMessage> on_connect{};
+  // `state: true`: the last message of every address sent here (at most state_max addresses,
+  // the least recently updated forgotten) is replayed to each peer as it comes, after
+  // on_connect (daemon/state_store.h).
+  bool state = false;
+  std::size_t state_max = kDefaultStateMax;
+  // `pace: HZ`: at most this many messages per second leave the endpoint (0: unpaced); up to
+  // pace_queue messages wait their turn, more are dropped as pace_full (daemon/pacer.h).
+  double pace = 0.0;
+  std::size_t pace_queue = kDefaultPaceQueue;
 
   Protocol protocol() const { return static_cast<Protocol>(kind.index()); }
   const UdpSettings* udp() const { return std::get_if<UdpSettings>(&kind); }

@@ -36,6 +36,8 @@ std::string_view to_string(DropReason reason) {
       return "deadband";
     case DropReason::echo:
       return "echo";
+    case DropReason::pace_full:
+      return "pace_full";
   }
   return "unknown";
 }
@@ -57,6 +59,7 @@ std::string EndpointCounters::describe() const {
     text += ", reply peers refused " + std::to_string(reply_peers_refused);
   }
   if (clamped != 0) text += ", clamped " + std::to_string(clamped);
+  if (state_evicted != 0) text += ", state evicted " + std::to_string(state_evicted);
   return text;
 }
 

@@ -27,8 +27,9 @@ enum class DropReason {
   unchanged,       // a route's `on_change: true`: equal to the last value sent to its address
   deadband,        // a route's `deadband:`: too close to the last value sent to its address
   echo,            // arrived from an endpoint within echo_window of the daemon sending it there
+  pace_full,       // an endpoint's `pace:` queue (pace_queue messages) had no room
 };
-inline constexpr std::size_t kDropReasonCount = 16;
+inline constexpr std::size_t kDropReasonCount = 17;
 
 std::string_view to_string(DropReason reason);
 
@@ -46,6 +47,9 @@ struct EndpointCounters {
   // midi: values brought into their MIDI range on the way out (a fader's 1.2 sent as 127).
   // The messages were sent, so they are not drops.
   std::uint64_t clamped = 0;
+  // `state: true`: addresses forgotten to make room for new ones (state_max reached). The
+  // messages were sent, so they are not drops; late joiners just do not get those values.
+  std::uint64_t state_evicted = 0;
   std::array<std::uint64_t, kDropReasonCount> dropped{};
 
   std::uint64_t& drops(DropReason reason) { return dropped[static_cast<std::size_t>(reason)]; }

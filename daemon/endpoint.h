@@ -30,6 +30,8 @@
 namespace oscbridge::daemon {
 
 class Endpoint;
+class StateStore;   // daemon/state_store.h
+class PacedOutput;  // daemon/pacer.h
 
 // Where a packet came from: the endpoint, and the peer that sent it (a UDP source, a TCP
 // client or server). A value, so that a stage holding a message can keep its origin too.
@@ -116,6 +118,19 @@ class Endpoint {
   // either direction; a UDP reply peer heard for the first time).
   const std::vector<std::string>& greeting() const { return greeting_; }
 
+  // State for late joiners and send pacing (`state`, `pace`). What the router and the
+  // keepalive timer send goes through output(): a routed packet's messages are kept as the
+  // endpoint's state (state: true), then the packet is paced (pace: HZ) or sent at once.
+  // Returns what send() returns, or true when the packet waits its turn.
+  enum class Output { routed, own };  // own: keepalive, never kept as state
+  bool output(const OutgoingPacket& packet, Output kind = Output::routed);
+  // What a kind sends to a peer as it comes (a TCP connection up, a UDP reply peer heard for
+  // the first time): the on_connect messages, then the kept state, least recently updated
+  // first, one message per call of send_one.
+  void welcome(const std::function<void(std::string_view packet)>& send_one);
+  const StateStore* state_store() const { return state_.get(); }
+  const PacedOutput* paced() const { return paced_.get(); }
+
  protected:
   // peer: where the packet came from, or nullptr when that has no address.
   void deliver(std::string_view packet, const sockaddr_storage* peer);
@@ -139,6 +154,11 @@ class Endpoint {
 
   std::array<DropLog, kDropReasonCount> drop_logs_{};
   std::vector<std::string> greeting_;
+
+  void apply_state_and_pace(const config::Endpoint& previous);
+  std::unique_ptr<StateStore> state_;
+  std::unique_ptr<PacedOutput> paced_;
+  bool state_full_logged_ = false;
 };
 
 // The endpoint kind the settings ask for, not yet opened. Returns nullptr and sets error for

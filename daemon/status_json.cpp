@@ -40,7 +40,8 @@ json endpoint_json(const EndpointStatus& endpoint, std::chrono::steady_clock::ti
                            {"dropped", total_dropped(counters)},
                            {"dropped_by_reason", std::move(dropped)},
                            {"reply_peers_refused", counters.reply_peers_refused},
-                           {"clamped", counters.clamped}};
+                           {"clamped", counters.clamped},
+                           {"state_evicted", counters.state_evicted}};
   entry["rates"] = json{{"received", rate_json(endpoint.rates.received)},
                         {"sent", rate_json(endpoint.rates.sent)},
                         {"dropped", rate_json(endpoint.rates.dropped)}};
