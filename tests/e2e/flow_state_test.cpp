@@ -5,6 +5,7 @@
 // larger than a client's queue_limit is counted as queue_full; a reload keeps the state.
 // pace: 1000 spreads a 5,000-message burst over about 5 s, complete and in order; a burst
 // larger than pace_queue is counted as pace_full.
+#include "tests/e2e/control_helpers.h"
 #include "tests/e2e/tcp_helpers.h"
 #include "tests/e2e/udp_helpers.h"
 
@@ -147,7 +148,10 @@ TEST(StateTest, StateMaxForgetsTheLeastRecentlyUpdatedAddressAndCountsIt) {
   const auto listen_port = free_port();
   RawUdp source;
   ASSERT_TRUE(source.ok());
-  Daemon daemon(config_with(in_port, "    protocol: tcp\n    listen: " + at(listen_port) +
+  TempDir dir;
+  const std::string control = dir.file("control.sock");
+  Daemon daemon("control: " + control + "\n" +
+                config_with(in_port, "    protocol: tcp\n    listen: " + at(listen_port) +
                                          "\n    state: true\n    state_max: 3\n"));
   ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
   feed(daemon, source, in_port,
@@ -157,6 +161,12 @@ TEST(StateTest, StateMaxForgetsTheLeastRecentlyUpdatedAddressAndCountsIt) {
   EXPECT_NE(line.find("state evicted 2"), std::string::npos) << line << "\n" << daemon.log();
   EXPECT_NE(daemon.log().find("out: state is full (3 addresses, state_max)"), std::string::npos)
       << daemon.log();
+  // The status JSON (control socket, HTTP) carries the count too.
+  auto reply = ControlClient(control).ask({{"command", "status"}});
+  ASSERT_TRUE(reply && reply->contains("status")) << daemon.log();
+  const auto& out = (*reply)["status"]["endpoints"][1];
+  EXPECT_EQ(out["name"], "out");
+  EXPECT_EQ(out["counters"]["state_evicted"], 2);
   StreamPeer tablet(listen_port, Framing::slip);
   ASSERT_TRUE(tablet.ok()) << tablet.error();
   tablet.wait_frames(4, 1000);  // one more than expected: nothing else may come
