@@ -45,7 +45,8 @@ inline constexpr std::size_t kDefaultReplyMaxPeers = 64;
 // Flow control (docs/configuration.md, "Flow control").
 inline constexpr std::chrono::milliseconds kDefaultEchoWindow{100};
 inline constexpr double kMaxRate = 10'000.0;  // rate: HZ, in (0, kMaxRate]
-// State for late joiners and send pacing (docs/configuration.md, "State and pacing").
+// State for late joiners and send pacing (docs/configuration.md, "State for late joiners and
+// pacing").
 inline constexpr std::size_t kDefaultStateMax = 10'000;  // addresses per endpoint
 inline constexpr std::size_t kMaxStateMax = 1'000'000;
 inline constexpr double kMaxPace = 100'000.0;             // pace: HZ, in (0, kMaxPace]

@@ -1,8 +1,8 @@
 // An endpoint is one named entry of `endpoints:`: the sockets (or ports) behind it, its
 // counters, and the two directions of traffic. Whatever arrives is handed, one OSC packet at a
 // time and with its Origin, to the context's on_packet (the router); whatever is routed to it
-// comes in through send(), one complete OSC packet (a message, or a bundle of messages routed
-// together) that knows where its messages came from and how many it carries.
+// comes in through output() and then send(), one complete OSC packet (a message, or a bundle of
+// messages routed together) that knows where its messages came from and how many it carries.
 // Nothing here is UDP- or TCP-shaped: each kind (udp_endpoint.h, tcp_endpoints.h, later MIDI)
 // reads its own settings and keeps its own connections.
 //
