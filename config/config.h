@@ -49,6 +49,13 @@ inline constexpr double kMaxRate = 10'000.0;  // rate: HZ, in (0, kMaxRate]
 inline constexpr std::size_t kDefaultScheduleQueue = 1024;
 inline constexpr std::chrono::milliseconds kDefaultScheduleMax{60'000};
 inline constexpr std::uint32_t kDefaultLoopGuard = 250;  // returns per second per address
+// State for late joiners and send pacing (docs/configuration.md, "State for late joiners and
+// pacing").
+inline constexpr std::size_t kDefaultStateMax = 10'000;  // addresses per endpoint
+inline constexpr std::size_t kMaxStateMax = 1'000'000;
+inline constexpr double kMaxPace = 100'000.0;             // pace: HZ, in (0, kMaxPace]
+inline constexpr std::size_t kDefaultPaceQueue = 10'000;  // messages waiting per endpoint
+inline constexpr std::size_t kMaxPaceQueue = 1'000'000;
 
 // An unresolved address as the user wrote it: host is an IPv4 literal, an IPv6 literal without
 // its brackets ("::1"), or a host name that the daemon resolves when it opens the socket. A
@@ -256,6 +263,15 @@ struct Endpoint {
   // comes back from it this many times within a second is taken for a loop and dropped from
   // this endpoint until it calms down. 0 (`loop_guard: off`) turns it off.
   std::uint32_t loop_guard = kDefaultLoopGuard;
+  // `state: true`: the last message of every address sent here (at most state_max addresses,
+  // the least recently updated forgotten) is replayed to each peer as it comes, after
+  // on_connect (daemon/state_store.h).
+  bool state = false;
+  std::size_t state_max = kDefaultStateMax;
+  // `pace: HZ`: at most this many messages per second leave the endpoint (0: unpaced); up to
+  // pace_queue messages wait their turn, more are dropped as pace_full (daemon/pacer.h).
+  double pace = 0.0;
+  std::size_t pace_queue = kDefaultPaceQueue;
 
   Protocol protocol() const { return static_cast<Protocol>(kind.index()); }
   const UdpSettings* udp() const { return std::get_if<UdpSettings>(&kind); }

@@ -61,6 +61,10 @@ constexpr std::array kKeyRules = {
     KeyRule{"schedule_queue", kAll, ""},
     KeyRule{"schedule_max", kAll, ""},
     KeyRule{"loop_guard", kAll, ""},
+    KeyRule{"state", kUdp | kTcp, "udp and tcp endpoints (a midi port has no peers joining)"},
+    KeyRule{"state_max", kUdp | kTcp, "udp and tcp endpoints"},
+    KeyRule{"pace", kAll, ""},
+    KeyRule{"pace_queue", kAll, ""},
 };
 
 constexpr std::array<std::string_view, kKeyRules.size()> key_names() {
@@ -216,6 +220,7 @@ void EndpointReader::read(const std::vector<Entry>& entries) {
   }
   out_.protocol_known = parsed_protocol.has_value();
   if (parsed_protocol) check_combinations(entries);
+  if (parsed_protocol) check_state_and_pace(entries, endpoint_, diagnostics_);
   out_.valid = diagnostics_.count() == errors_before;
 }
 
@@ -305,6 +310,7 @@ void EndpointReader::read_setting(const Entry& entry) {
       endpoint_.echo_window = read_duration(value, milliseconds(0), seconds(10), diagnostics_)
                                   .value_or(kDefaultEchoWindow);
     }
+  } else if (read_state_or_pace(entry, endpoint_, diagnostics_)) {
   } else if (key == "reply_max_peers") {
     udp_.reply_max_peers = static_cast<std::size_t>(
         read_integer(value, 1, 65535, diagnostics_).value_or(kDefaultReplyMaxPeers));

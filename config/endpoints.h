@@ -36,6 +36,12 @@ std::optional<std::vector<FixedMessage>> read_fixed_messages(const Located& valu
                                                              Diagnostics& diagnostics);
 std::optional<Keepalive> read_keepalive(const Entry& entry, Diagnostics& diagnostics);
 
+// state, state_max, pace, pace_queue (config/state_pace.cpp). read_state_or_pace returns
+// whether entry was one of them; check_state_and_pace reports what does not fit together.
+bool read_state_or_pace(const Entry& entry, Endpoint& endpoint, Diagnostics& diagnostics);
+void check_state_and_pace(const std::vector<Entry>& entries, const Endpoint& endpoint,
+                          Diagnostics& diagnostics);
+
 // Why a route could not use the endpoint in that direction ("" when it can): a udp endpoint
 // with no send address and no reply peers sends nowhere; a midi endpoint with `output: false`
 // plays nothing, one with `input: false` hears nothing. The text completes "to: " or "from: ".

@@ -90,6 +90,14 @@ class AddressTable {
   std::size_t size() const { return entries_.size(); }
   std::uint64_t evicted() const { return evicted_; }
 
+  // Calls visit(address, value) for every entry not pinned, least recently used first.
+  template <class Visit>
+  void for_each_oldest_first(Visit&& visit) const {
+    for (Slot slot = tail_; slot != kNone; slot = entries_[slot].newer) {
+      visit(std::string_view(entries_[slot].address), entries_[slot].value);
+    }
+  }
+
  private:
   struct TextHash {
     using is_transparent = void;

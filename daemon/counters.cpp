@@ -40,6 +40,8 @@ std::string_view to_string(DropReason reason) {
       return "schedule_full";
     case DropReason::loop:
       return "loop";
+    case DropReason::pace_full:
+      return "pace_full";
   }
   return "unknown";
 }
@@ -70,6 +72,7 @@ std::string EndpointCounters::describe() const {
   }
   if (clamped != 0) text += ", clamped " + std::to_string(clamped);
   if (schedule_too_far != 0) text += ", schedule too far " + std::to_string(schedule_too_far);
+  if (state_evicted != 0) text += ", state evicted " + std::to_string(state_evicted);
   return text;
 }
 

@@ -29,8 +29,9 @@ enum class DropReason {
   echo,            // arrived from an endpoint within echo_window of the daemon sending it there
   schedule_full,   // `schedule: true`: a future bundle found the endpoint's schedule queue full
   loop,            // loop_guard: an address circulating through this endpoint (loop_guard.h)
+  pace_full,       // an endpoint's `pace:` queue (pace_queue messages) had no room
 };
-inline constexpr std::size_t kDropReasonCount = 18;
+inline constexpr std::size_t kDropReasonCount = 19;
 
 std::string_view to_string(DropReason reason);
 
@@ -50,6 +51,9 @@ struct EndpointCounters {
   std::uint64_t clamped = 0;
   // `schedule: true`: bundles due more than schedule_max ahead, routed at once (not drops).
   std::uint64_t schedule_too_far = 0;
+  // `state: true`: addresses forgotten to make room for new ones (state_max reached). The
+  // messages were sent, so they are not drops; late joiners just do not get those values.
+  std::uint64_t state_evicted = 0;
   std::array<std::uint64_t, kDropReasonCount> dropped{};
 
   std::uint64_t& drops(DropReason reason) { return dropped[static_cast<std::size_t>(reason)]; }

@@ -6,7 +6,9 @@
 
 #include "daemon/fixed_messages.h"
 #include "daemon/midi_endpoint.h"
+#include "daemon/pacer.h"
 #include "daemon/scheduler.h"
+#include "daemon/state_store.h"
 #include "daemon/tcp_endpoints.h"
 #include "daemon/udp_endpoint.h"
 
@@ -36,7 +38,9 @@ spdlog::level::level_enum drop_log_level(DropReason reason) {
 Endpoint::Endpoint(const config::Endpoint& settings, EndpointContext& context)
     : settings_(settings),
       context_(context),
-      greeting_(encode_fixed_messages(settings.on_connect)) {}
+      greeting_(encode_fixed_messages(settings.on_connect)) {
+  apply_state_and_pace(config::Endpoint{});
+}
 
 Endpoint::~Endpoint() {
   for (auto& log : drop_logs_) {
@@ -109,8 +113,60 @@ bool Endpoint::can_update_to(const config::Endpoint& next) const {
 }
 
 void Endpoint::update_settings(const config::Endpoint& next) {
+  const config::Endpoint previous = settings_;
   settings_ = next;
   greeting_ = encode_fixed_messages(next.on_connect);
+  apply_state_and_pace(previous);
+}
+
+// State and pacing, from previous settings to settings_: a kept endpoint keeps its state
+// (into a store of the new size when state_max changed: the most recently updated addresses
+// stay) and the packets waiting for their turn.
+void Endpoint::apply_state_and_pace(const config::Endpoint& previous) {
+  if (!settings_.state) {
+    state_.reset();
+  } else if (!state_) {
+    state_ = std::make_unique<StateStore>(settings_.state_max);
+  } else if (previous.state_max != settings_.state_max) {
+    auto resized = std::make_unique<StateStore>(settings_.state_max);
+    state_->for_each([&](std::string_view message) {
+      (void)resized->record(message, settings_.max_bundle_depth());
+    });
+    state_ = std::move(resized);
+  }
+  if (settings_.pace <= 0.0) {
+    if (paced_) paced_->flush();
+    paced_.reset();
+  } else if (!paced_) {
+    paced_ =
+        std::make_unique<PacedOutput>(context_.loop, *this, settings_.pace, settings_.pace_queue);
+  } else if (previous.pace != settings_.pace || previous.pace_queue != settings_.pace_queue) {
+    paced_->set_limits(settings_.pace, settings_.pace_queue);
+  }
+}
+
+bool Endpoint::output(const OutgoingPacket& packet, Output kind) {
+  if (state_ && kind == Output::routed) {
+    if (const std::size_t evicted = state_->record(packet.bytes, settings_.max_bundle_depth())) {
+      counters_.state_evicted += evicted;
+      if (!state_full_logged_) {
+        state_full_logged_ = true;
+        spdlog::warn(
+            "{}: state is full ({} addresses, state_max): the least recently updated addresses "
+            "are forgotten (counted as state_evicted); raise state_max to keep them",
+            name(), state_->max_addresses());
+      }
+    }
+  }
+  if (paced_) return paced_->submit(packet);
+  return send(packet);
+}
+
+void Endpoint::welcome(const std::function<void(std::string_view packet)>& send_one) {
+  for (const auto& packet : greeting_) send_one(packet);
+  if (!state_ || state_->size() == 0) return;
+  spdlog::debug("{}: replaying the state of {} addresses", name(), state_->size());
+  state_->for_each(send_one);
 }
 
 Scheduler& Endpoint::scheduler() {

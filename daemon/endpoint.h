@@ -1,8 +1,8 @@
 // An endpoint is one named entry of `endpoints:`: the sockets (or ports) behind it, its
 // counters, and the two directions of traffic. Whatever arrives is handed, one OSC packet at a
 // time and with its Origin, to the context's on_packet (the router); whatever is routed to it
-// comes in through send(), one complete OSC packet (a message, or a bundle of messages routed
-// together) that knows where its messages came from and how many it carries.
+// comes in through output() and then send(), one complete OSC packet (a message, or a bundle of
+// messages routed together) that knows where its messages came from and how many it carries.
 // Nothing here is UDP- or TCP-shaped: each kind (udp_endpoint.h, tcp_endpoints.h, later MIDI)
 // reads its own settings and keeps its own connections.
 //
@@ -31,6 +31,8 @@ namespace oscbridge::daemon {
 
 class Endpoint;
 class Scheduler;
+class StateStore;   // daemon/state_store.h
+class PacedOutput;  // daemon/pacer.h
 
 // Where a packet came from: the endpoint, and the peer that sent it (a UDP source, a TCP
 // client or server). A value, so that a stage holding a message can keep its origin too.
@@ -123,6 +125,18 @@ class Endpoint {
   // first call and kept as long as the endpoint, so held bundles survive a reload that keeps it
   // (a new schedule_queue applies as the new bound).
   Scheduler& scheduler();
+  // State for late joiners and send pacing (`state`, `pace`). What the router and the
+  // keepalive timer send goes through output(): a routed packet's messages are kept as the
+  // endpoint's state (state: true), then the packet is paced (pace: HZ) or sent at once.
+  // Returns what send() returns, or true when the packet waits its turn.
+  enum class Output { routed, own };  // own: keepalive, never kept as state
+  bool output(const OutgoingPacket& packet, Output kind = Output::routed);
+  // What a kind sends to a peer as it comes (a TCP connection up, a UDP reply peer heard for
+  // the first time): the on_connect messages, then the kept state, least recently updated
+  // first, one message per call of send_one.
+  void welcome(const std::function<void(std::string_view packet)>& send_one);
+  const StateStore* state_store() const { return state_.get(); }
+  const PacedOutput* paced() const { return paced_.get(); }
 
  protected:
   // peer: where the packet came from, or nullptr when that has no address.
@@ -149,6 +163,11 @@ class Endpoint {
   DropReason last_drop_reason_ = DropReason::send_failed;
   std::vector<std::string> greeting_;
   std::unique_ptr<Scheduler> scheduler_;
+
+  void apply_state_and_pace(const config::Endpoint& previous);
+  std::unique_ptr<StateStore> state_;
+  std::unique_ptr<PacedOutput> paced_;
+  bool state_full_logged_ = false;
 };
 
 // The endpoint kind the settings ask for, not yet opened. Returns nullptr and sets error for

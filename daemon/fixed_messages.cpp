@@ -54,7 +54,9 @@ void KeepaliveTimer::send() {
   if (auto* client = dynamic_cast<TcpClientEndpoint*>(&endpoint_); client && !client->connected()) {
     return;
   }
-  for (const auto& packet : packets_) endpoint_.send(OutgoingPacket{packet, 1, nullptr});
+  for (const auto& packet : packets_) {
+    endpoint_.output(OutgoingPacket{packet, 1, nullptr}, Endpoint::Output::own);
+  }
 }
 
 }  // namespace oscbridge::daemon

@@ -137,6 +137,14 @@ std::string prometheus_text(const StatusSnapshot& status, const HttpMetrics& htt
   per_endpoint("oscbridge_endpoint_clamped_total", "counter",
                "Values a MIDI endpoint brought into their MIDI range on the way out.",
                [](const EndpointStatus& e) { return static_cast<double>(e.counters.clamped); });
+  per_endpoint(
+      "oscbridge_endpoint_schedule_too_far_total", "counter",
+      "Bundles due further ahead than schedule_max, routed at once (schedule: true).",
+      [](const EndpointStatus& e) { return static_cast<double>(e.counters.schedule_too_far); });
+  per_endpoint(
+      "oscbridge_endpoint_state_evicted_total", "counter",
+      "Addresses forgotten from the late-joiner snapshot to make room (state: true).",
+      [](const EndpointStatus& e) { return static_cast<double>(e.counters.state_evicted); });
   per_endpoint("oscbridge_endpoint_received_per_second", "gauge",
                "Messages received per second over the last second.",
                [](const EndpointStatus& e) { return e.rates.received.last_1s; });

@@ -306,7 +306,7 @@ void Router::deliver(std::uint32_t route, const Outgoing& outgoing) {
     tap_->sent(destination, routes_[route].settings.name, message, time, in_bundle_);
   }
   if (!in_bundle_) {
-    const bool taken = destination.send(OutgoingPacket{message, 1, &outgoing.origin});
+    const bool taken = destination.output(OutgoingPacket{message, 1, &outgoing.origin});
     if (EchoGuard& echo = echo_[destination.index]; taken && echo.enabled()) {
       echo.sent(message, &outgoing.origin, now());
     }
@@ -341,8 +341,8 @@ void Router::flush(Endpoint& destination) {
   // messages are lost and counted like any others.
   if (!size) destination.drop(DropReason::too_large, outbox.routes.size(), size.error().reason);
   const bool taken =
-      size && destination.send(OutgoingPacket{std::string_view(outbox.buffer.data(), *size),
-                                              outbox.routes.size(), bundle_origin_});
+      size && destination.output(OutgoingPacket{std::string_view(outbox.buffer.data(), *size),
+                                                outbox.routes.size(), bundle_origin_});
   for (std::uint32_t route : outbox.routes) count_delivery(route, destination, taken);
   outbox.routes.clear();
   if (EchoGuard& echo = echo_[destination.index]; taken && echo.enabled()) {

@@ -47,7 +47,8 @@ json endpoint_json(const EndpointStatus& endpoint, std::chrono::steady_clock::ti
                            {"dropped_by_reason", std::move(dropped)},
                            {"reply_peers_refused", counters.reply_peers_refused},
                            {"clamped", counters.clamped},
-                           {"schedule_too_far", counters.schedule_too_far}};
+                           {"schedule_too_far", counters.schedule_too_far},
+                           {"state_evicted", counters.state_evicted}};
   entry["rates"] = json{{"received", rate_json(endpoint.rates.received)},
                         {"sent", rate_json(endpoint.rates.sent)},
                         {"dropped", rate_json(endpoint.rates.dropped)}};

@@ -87,9 +87,9 @@ void TcpClientEndpoint::on_connected(socket::Connector::Result result) {
                socket::format_address(stream_->connection->local()), recovered);
   failed_attempts_ = 0;
   failing_since_ = {};
-  for (const auto& packet : greeting()) {
+  welcome([&](std::string_view packet) {
     stream_->send(*this, tcp().framing, OutgoingPacket{packet, 1, nullptr}, frame_buffer_);
-  }
+  });
 }
 
 void TcpClientEndpoint::schedule_reconnect() {

@@ -68,9 +68,9 @@ void TcpServerEndpoint::on_accept(std::unique_ptr<socket::Connection> connection
            .emplace(id, std::make_unique<TcpStream>(std::move(connection), tcp(), context_.loop))
            .first->second;
   spdlog::info("{}: client {} connected", name(), peer);
-  for (const auto& packet : greeting()) {
+  welcome([&](std::string_view packet) {
     stream.send(*this, tcp().framing, OutgoingPacket{packet, 1, nullptr}, frame_buffer_);
-  }
+  });
 }
 
 // why: "" when the client went away by itself; else why the daemon closes it.

@@ -263,9 +263,9 @@ void UdpEndpoint::on_datagram(socket::SocketClient& peer, std::string_view datag
                                                     socket::format_address(source));
   }
   if (udp().reply != config::Reply::off && remember_peer(source) && server_) {
-    for (const auto& packet : greeting()) {
+    welcome([&](std::string_view packet) {
       send_to(*server_, source, OutgoingPacket{packet, 1, nullptr});
-    }
+    });
   }
   deliver(datagram, &source);
 }
