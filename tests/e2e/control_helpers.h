@@ -2,6 +2,8 @@
 // tap), and a raw control client speaking JSON lines over the Unix socket, as a script would.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -11,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tests/e2e/harness.h"
@@ -21,6 +24,24 @@ struct CliResult {
   std::optional<int> code;
   std::string output;  // stdout and stderr
 };
+
+// The daemon's ports in the YAML the tests write.
+inline std::string port_text(std::uint16_t port) {
+  return std::to_string(port);
+}
+
+// One datagram to 127.0.0.1:port, as is (not necessarily OSC).
+inline bool send_udp(std::uint16_t port, std::string_view packet) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                     sizeof to) == static_cast<ssize_t>(packet.size());
+  ::close(fd);
+  return ok;
+}
 
 // `oscbridge ARGS...` to its end.
 inline CliResult run_cli(const std::vector<std::string>& args,

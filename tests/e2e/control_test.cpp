@@ -20,22 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string port_text(std::uint16_t port) {
-  return std::to_string(port);
-}
-
-bool send_udp(std::uint16_t port, std::string_view packet) {
-  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(port);
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to),
-                     sizeof to) == static_cast<ssize_t>(packet.size());
-  ::close(fd);
-  return ok;
-}
-
 // /in/blob with a blob, true and a string, in a bundle with a timetag in the future.
 std::string blob_bundle() {
   std::vector<char> message(256), bundle(512);

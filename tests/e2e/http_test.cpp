@@ -13,22 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string port_text(std::uint16_t port) {
-  return std::to_string(port);
-}
-
-bool send_udp(std::uint16_t port, std::string_view packet) {
-  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(port);
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to),
-                     sizeof to) == static_cast<ssize_t>(packet.size());
-  ::close(fd);
-  return ok;
-}
-
 // Keys and value kinds of a, recursively, with a's and b's differing values allowed where
 // they may change between two snapshots (times and rates); "" when the structure is the same.
 std::string structure_difference(const json& a, const json& b, const std::string& path = "") {
