@@ -175,7 +175,10 @@ TEST(FlowLoopTest, AOneWayStreamOf1000PerSecondIsNeverALoop) {
     if (address_of(datagram) == "/fader") ++received;
   }
   sender.join();
-  EXPECT_EQ(received, kMessages) << daemon.log();
+  // Loss is UDP's on a slow run (TSan, a loaded machine: the CI saw 1,845 of 2,000 arrive, no
+  // drop counted); what this test guards is that the daemon drops none as a loop (counters
+  // below). A rule that took the stream for a loop let through about 100 of 2,000.
+  EXPECT_GE(received, kMessages / 2) << daemon.log();
   ASSERT_TRUE(log_counters_now(daemon, "down")) << daemon.log();
   EXPECT_EQ(counters(daemon.log(), "endpoint", "surface").find("loop"), std::string::npos)
       << daemon.log();
