@@ -136,7 +136,8 @@ void Scheduler::arm() {
 void Scheduler::fire() {
   std::uint64_t expirations = 0;
   // ECANCELED: the wall clock was set; whatever is due now is released and the timer re-armed.
-  (void)::read(timer_fd_, &expirations, sizeof expirations);
+  // Either way the read only empties the timerfd, so its result changes nothing.
+  if (::read(timer_fd_, &expirations, sizeof expirations) < 0) expirations = 0;
   armed_for_.reset();
   queue_.release_due(std::chrono::system_clock::now(), release_);
   arm();
