@@ -135,9 +135,7 @@ class EndpointReader {
   std::optional<Protocol> read_protocol(const Entry& entry);
   std::optional<HostPort> read_address(const Entry& entry);
   void read_setting(const Entry& entry);
-  void read_flow_key(std::string_view key, const Entry& entry, const Located& value);
   void check_combinations(const std::vector<Entry>& entries);
-  void check_send_families();
 
   // Settings are read into every kind they apply to (all of them while the protocol is
   // unknown, so a bad value is still reported) and the protocol's kind is kept at the end.
@@ -221,6 +219,7 @@ void EndpointReader::read(const std::vector<Entry>& entries) {
   out_.protocol_known = parsed_protocol.has_value();
   if (parsed_protocol) check_combinations(entries);
   if (parsed_protocol) check_state_and_pace(entries, endpoint_, diagnostics_);
+  if (parsed_protocol) check_schedule(entries, endpoint_, diagnostics_);
   out_.valid = diagnostics_.count() == errors_before;
 }
 
@@ -314,54 +313,12 @@ void EndpointReader::read_setting(const Entry& entry) {
   } else if (key == "reply_max_peers") {
     udp_.reply_max_peers = static_cast<std::size_t>(
         read_integer(value, 1, 65535, diagnostics_).value_or(kDefaultReplyMaxPeers));
-  } else if (key == "schedule" || key == "schedule_queue" || key == "schedule_max" ||
-             key == "loop_guard") {
-    read_flow_key(key, entry, value);
-  }
-}
-
-// Scheduled bundles and loop detection (issue 10).
-void EndpointReader::read_flow_key(std::string_view key, const Entry& entry, const Located& value) {
-  using std::chrono::hours, std::chrono::milliseconds;
-  if (key == "schedule") {
-    endpoint_.schedule = read_bool(value, diagnostics_).value_or(false);
-  } else if (key == "schedule_queue") {
-    endpoint_.schedule_queue = static_cast<std::size_t>(
-        read_integer(value, 1, 65536, diagnostics_).value_or(kDefaultScheduleQueue));
-  } else if (key == "schedule_max") {
-    endpoint_.schedule_max = read_duration(value, milliseconds(1), hours(24), diagnostics_)
-                                 .value_or(kDefaultScheduleMax);
-  } else if (key == "loop_guard") {
-    // `off`, `false` or `0` turn it off; otherwise returns per second, 1..1000000.
-    const auto kind = scalar_kind(entry.value);
-    const std::string text = kind ? entry.value.Scalar() : std::string();
-    if ((kind == ScalarKind::string && text == "off") ||
-        (kind == ScalarKind::boolean && (text == "false" || text == "no" || text == "off")) ||
-        (kind == ScalarKind::integer && text == "0")) {
-      endpoint_.loop_guard = 0;
-    } else if (kind != ScalarKind::integer) {
-      diagnostics_.error(value.at,
-                         "loop_guard: expected off or returns per second (1..1000000), got " +
-                             (kind == ScalarKind::string ? "the text '" + text + "'"
-                              : kind                     ? text
-                                                         : std::string("a list or mapping")));
-    } else {
-      endpoint_.loop_guard = static_cast<std::uint32_t>(
-          read_integer(value, 1, 1'000'000, diagnostics_).value_or(kDefaultLoopGuard));
-    }
+  } else if (read_schedule_or_loop_guard(entry, endpoint_, diagnostics_)) {
   }
 }
 
 void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
   const std::string& name = endpoint_.name;
-  // (A `schedule:` that is no boolean has its own error already.)
-  const Entry* schedule = find(entries, "schedule");
-  const bool schedule_valid = !schedule || scalar_kind(schedule->value) == ScalarKind::boolean;
-  for (const char* key : {"schedule_queue", "schedule_max"}) {
-    if (const Entry* found = find(entries, key); found && !endpoint_.schedule && schedule_valid) {
-      diagnostics_.error(found->key_at, std::string(key) + " needs schedule: true");
-    }
-  }
   const Entry* listen = find(entries, "listen");
   const Entry* connect = find(entries, "connect");
   switch (endpoint_.protocol()) {
@@ -392,7 +349,7 @@ void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
           peers && udp_.reply == Reply::off) {
         diagnostics_.error(peers->key_at, "reply_max_peers needs reply: true");
       }
-      check_send_families();
+      check_send_families(udp_, out_.send_at, diagnostics_);
       break;
     case Protocol::tcp:
       if (listen && connect) {
@@ -434,35 +391,6 @@ void EndpointReader::check_combinations(const std::vector<Entry>& entries) {
                        "queue_limit (" + size_text(tcp_.queue_limit) +
                            ") is smaller than max_frame (" + size_text(network_.max_frame) +
                            "): a full-size frame could never be queued");
-  }
-}
-
-// A udp endpoint that listens sends routed messages and replies from its listen socket
-// (daemon/udp_endpoint.cpp), so the daemon refuses to start when a literal send address is of
-// a family that socket cannot reach. Host names resolve where the daemon runs: not checked.
-void EndpointReader::check_send_families() {
-  if (!udp_.listen) return;
-  const HostPort& listen = *udp_.listen;
-  const auto listen_family = literal_family(listen.host);
-  if (!listen_family) return;
-  for (std::size_t i = 0; i < udp_.send.size(); ++i) {
-    const HostPort& send = udp_.send[i];
-    const auto send_family = literal_family(send.host);
-    if (!send_family) continue;
-    const std::string prefix = "send: " + to_string(send);
-    const std::string why = ": replies and sends go out from the listen socket; ";
-    if (*listen_family == AddressFamily::ipv4 && *send_family == AddressFamily::ipv6) {
-      diagnostics_.error(out_.send_at[i], prefix + " is IPv6 but listen " + to_string(listen) +
-                                              " is IPv4" + why +
-                                              "listen on [::] or send to an IPv4 address");
-    } else if (*listen_family == AddressFamily::ipv6 && !is_any_address(listen.host) &&
-               carries_ipv4(send.host)) {
-      const char* what = *send_family == AddressFamily::ipv4 ? " is IPv4" : " is IPv4-mapped";
-      diagnostics_.error(out_.send_at[i],
-                         prefix + what + " but listen " + to_string(listen) +
-                             " is IPv6, and only an IPv6 socket bound to [::] reaches IPv4" + why +
-                             "listen on [::] or an IPv4 address, or send to an IPv6 address");
-    }
   }
 }
 

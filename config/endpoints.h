@@ -42,6 +42,16 @@ bool read_state_or_pace(const Entry& entry, Endpoint& endpoint, Diagnostics& dia
 void check_state_and_pace(const std::vector<Entry>& entries, const Endpoint& endpoint,
                           Diagnostics& diagnostics);
 
+// schedule, schedule_queue, schedule_max, loop_guard (config/schedule_loop.cpp), as above.
+bool read_schedule_or_loop_guard(const Entry& entry, Endpoint& endpoint, Diagnostics& diagnostics);
+void check_schedule(const std::vector<Entry>& entries, const Endpoint& endpoint,
+                    Diagnostics& diagnostics);
+
+// A udp endpoint's literal send addresses its listen socket cannot reach (send_families.cpp);
+// send_at: the position of each send address.
+void check_send_families(const UdpSettings& udp, const std::vector<Position>& send_at,
+                         Diagnostics& diagnostics);
+
 // Why a route could not use the endpoint in that direction ("" when it can): a udp endpoint
 // with no send address and no reply peers sends nowhere; a midi endpoint with `output: false`
 // plays nothing, one with `input: false` hears nothing. The text completes "to: " or "from: ".
