@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -41,6 +42,21 @@ inline bool send_udp(std::uint16_t port, std::string_view packet) {
                      sizeof to) == static_cast<ssize_t>(packet.size());
   ::close(fd);
   return ok;
+}
+
+// Whether routing still flows: 20 small /probe messages to in_port each reach out, each sent
+// again should the kernel have dropped it from a receive buffer a flood filled.
+inline bool probes_keep_flowing(LoPeer& out, std::uint16_t in_port) {
+  for (std::size_t probes = out.received().size() + 1, last = probes + 19; probes <= last;
+       ++probes) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (out.received().size() < probes && std::chrono::steady_clock::now() < deadline) {
+      if (!send_udp(in_port, std::string("/probe\0\0,i\0\0\0\0\0", 16))) return false;
+      out.wait_for(probes, 500);
+    }
+    if (out.received().size() < probes) return false;
+  }
+  return true;
 }
 
 // `oscbridge ARGS...` to its end.
