@@ -4,14 +4,14 @@
 # and rate the median (and the range) of "CPU per message / the raw forwarder's in that run".
 # One run on a shared VM varies by +-25 %; the median of interleaved runs is the claim.
 #   bench/load/ratios.sh BUILD_DIR [REPEAT (5)]
-# Environment: LOAD_ROUTERS ("oscbridge oscbridge-slip"; raw is always added first),
+# Environment: LOAD_ROUTERS ("raw-epoll oscbridge oscbridge-slip"; raw is always added first),
 #   LOAD_RATES ("100000 120000"), LOAD_SLIP_RATES (LOAD_RATES), LOAD_SECONDS (5).
 set -euo pipefail
 build=${1:?usage: bench/load/ratios.sh BUILD_DIR [REPEAT]}
 repeat=${2:-5}
 here=$(dirname "$0")
 export LOAD_RATES=${LOAD_RATES:-100000 120000}
-export LOAD_ROUTERS="raw ${LOAD_ROUTERS:-oscbridge oscbridge-slip}"
+export LOAD_ROUTERS="raw ${LOAD_ROUTERS:-raw-epoll oscbridge oscbridge-slip}"
 tables=$(mktemp)
 trap 'rm -f "$tables"' EXIT
 for ((i = 1; i <= repeat; i++)); do
@@ -23,7 +23,7 @@ echo
 echo "| router | in → out | msg/s | CPU/msg vs raw, median | range | worst loss % |"
 echo "|---|---|---:|---:|---:|---:|"
 # Columns: | router | path | offered | sent | achieved | loss | p50 | p99 | cpu | ratio |
-awk -F'|' '$2 !~ /raw-forwarder/ {
+awk -F'|' '$2 !~ /^ *raw-forwarder *$/ {
     key = $2 "|" $3 "|" $4; gsub(/ +$|^ +/, "", key); gsub(/ *\| */, "|", key)
     ratio = $11; gsub(/[ x]/, "", ratio); loss = $7 + 0
     if (ratio == "-") next

@@ -1,16 +1,20 @@
 // raw-forwarder: the floor of what forwarding a UDP datagram costs on this
 // machine, the reference row of bench/load/run.sh.
-//   raw-forwarder --listen HOST:PORT --send HOST:PORT [--batch 64] [--max-seconds S]
+//   raw-forwarder --listen HOST:PORT --send HOST:PORT [--batch 64] [--max-seconds S] [--epoll]
 // One thread: a blocking recvmmsg (MSG_WAITFORONE, up to --batch datagrams)
 // and one sendmmsg of the same buffers, unchanged, to the destination. No
 // parsing, no routing, no copy, no event loop: whatever a router does beyond
 // this is the price of its routing and its design. Its receive buffer is the
 // 4 MiB oscbridge asks for, so both lose datagrams at the same queue depth. It
 // sends from its own unconnected socket with the destination in each message,
-// as a router's send-only endpoint does. Runs until SIGINT/SIGTERM or
+// as a router's send-only endpoint does. With --epoll it waits in epoll_wait and
+// reads without blocking, as an event loop serving many sockets must: the floor
+// of any event-loop design (raw-forwarder-epoll). Runs until SIGINT/SIGTERM or
 // --max-seconds, then prints its counters on stderr.
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -84,11 +88,11 @@ void send_all(int fd, mmsghdr* headers, unsigned count, Counters& counters) {
 }
 
 int run(int argc, char** argv) {
-  CliOptions options(argc, argv, 1, {"listen", "send", "batch", "max-seconds"});
+  CliOptions options(argc, argv, 1, {"listen", "send", "batch", "max-seconds"}, {"epoll"});
   if (!options.has("listen") || !options.has("send")) {
     throw std::invalid_argument(
         "usage: raw-forwarder --listen HOST:PORT --send HOST:PORT [--batch 64] "
-        "[--max-seconds S]");
+        "[--max-seconds S] [--epoll]");
   }
   LoopbackEndpoint listen = parse_loopback_endpoint(options.text("listen", ""));
   LoopbackEndpoint destination = parse_loopback_endpoint(options.text("send", ""));
@@ -107,6 +111,18 @@ int run(int argc, char** argv) {
   }
   input.bind_to(listen);
   UdpSocket output(destination.address.ss_family);
+  // --epoll: wait in epoll_wait and read without blocking, as an event loop that serves more
+  // than one socket must: the floor of any event-loop router, one system call per round more.
+  const bool use_epoll = options.has("epoll");
+  int epoll_fd = -1;
+  if (use_epoll) {
+    epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    epoll_event event{};
+    event.events = EPOLLIN;
+    if (epoll_fd < 0 || epoll_ctl(epoll_fd, EPOLL_CTL_ADD, input.fd(), &event) != 0) {
+      throw std::system_error(errno, std::generic_category(), "epoll");
+    }
+  }
 
   // One set of buffers: what recvmmsg fills, sendmmsg sends.
   std::vector<std::byte> slots(std::size_t{batch} * kSlotBytes);
@@ -133,7 +149,13 @@ int run(int argc, char** argv) {
       receive_headers[i].msg_hdr.msg_iov = &receive_vectors[i];
       receive_headers[i].msg_hdr.msg_iovlen = 1;
     }
-    int count = recvmmsg(input.fd(), receive_headers.data(), batch, MSG_WAITFORONE, nullptr);
+    if (use_epoll) {
+      epoll_event event{};
+      int ready = epoll_wait(epoll_fd, &event, 1, static_cast<int>(kIdleWakeMicroseconds / 1000));
+      if (ready <= 0) continue;
+    }
+    int count = recvmmsg(input.fd(), receive_headers.data(), batch,
+                         use_epoll ? MSG_DONTWAIT : MSG_WAITFORONE, nullptr);
     ++counters.receive_calls;
     if (count < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
@@ -159,6 +181,7 @@ int run(int argc, char** argv) {
                "recvmmsg_calls=%llu\n",
                counters.received, counters.forwarded, counters.truncated, counters.send_errors,
                counters.receive_calls);
+  if (epoll_fd >= 0) close(epoll_fd);
   return 0;
 }
 

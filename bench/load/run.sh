@@ -8,7 +8,7 @@
 # rate, in the same run. Builds nothing. See docs/benchmark-load.md.
 #   bench/load/run.sh BUILD_DIR
 # Environment:
-#   LOAD_ROUTERS ("raw oscbridge lo-forwarder oscbridge-slip"; add oscbridge-midi
+#   LOAD_ROUTERS ("raw raw-epoll oscbridge lo-forwarder oscbridge-slip"; add oscbridge-midi
 #     for the MIDI row; the oscbridge rows are skipped with a note when the daemon
 #     binary does not exist)
 #   LOAD_RATES ("10000 50000 100000 120000 200000", msg/s, the UDP rows)
@@ -33,7 +33,7 @@ midi_load=$build/bench/load/oscbridge-midi-load
 jack_pid=
 seconds=${LOAD_SECONDS:-5}
 routes=${LOAD_ROUTES:-100}
-routers=${LOAD_ROUTERS:-raw oscbridge lo-forwarder oscbridge-slip}
+routers=${LOAD_ROUTERS:-raw raw-epoll oscbridge lo-forwarder oscbridge-slip}
 drain_ms=1000
 
 source "$(dirname "$0")/routers.sh"
@@ -184,6 +184,12 @@ for router in $routers; do
         "$raw" --listen "127.0.0.1:$router_port" --send "127.0.0.1:$receiver_port" \
         --max-seconds "$router_seconds"
       ;;
+    raw-epoll)
+      name=raw-forwarder-epoll path="UDP → UDP" ladder=$rates load_args=(--unrouted)
+      start_router "$workdir/$router.log" "$router_port" \
+        "$raw" --listen "127.0.0.1:$router_port" --send "127.0.0.1:$receiver_port" \
+        --max-seconds "$router_seconds" --epoll
+      ;;
     oscbridge)
       name=oscbridge path="UDP → UDP" ladder=$rates load_args=()
       check_daemon "$workdir/oscbridge.yaml" || continue
@@ -222,7 +228,7 @@ for router in $routers; do
       continue
       ;;
     *)
-      echo "unknown router '$router' in LOAD_ROUTERS (raw oscbridge lo-forwarder oscbridge-slip oscbridge-midi)" >&2
+      echo "unknown router '$router' in LOAD_ROUTERS (raw raw-epoll oscbridge lo-forwarder oscbridge-slip oscbridge-midi)" >&2
       exit 2
       ;;
   esac

@@ -48,6 +48,12 @@ start_router "$workdir/raw-forwarder.log" "$router_port" \
 smoke_run "raw-forwarder (UDP, unrouted)" --unrouted
 cat "$workdir/raw-forwarder.log" >&2
 
+start_router "$workdir/raw-forwarder-epoll.log" "$router_port" \
+  "$raw" --listen "127.0.0.1:$router_port" --send "127.0.0.1:$receiver_port" --max-seconds 30 \
+  --epoll
+smoke_run "raw-forwarder --epoll (UDP, unrouted)" --unrouted
+cat "$workdir/raw-forwarder-epoll.log" >&2
+
 if [[ $daemon == none ]]; then
   echo "load.smoke: no daemon in this tree, oscbridge TCP SLIP skipped" >&2
 else
