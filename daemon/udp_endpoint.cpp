@@ -130,17 +130,11 @@ std::string UdpEndpoint::accept_address(Destination& destination, const sockaddr
 socket::SocketServer* UdpEndpoint::sender_for(int family, std::string& error) {
   auto& sender = senders_[family_slot(family)];
   if (!sender) {
-    // Bound to an ephemeral port of the family's any-address: the socket the kernel would
-    // pick for an unconnected send, but one we can hand whole batches to (sendmmsg).
-    auto [server, message] = socket::create_server(family == AF_INET6 ? "::" : "0.0.0.0", 0,
-                                                   socket::Protocol::udp, context_.loop);
+    auto [server, message] = socket::create_udp_sender(family, context_.loop);
     if (!server) {
       error = "cannot open a sending socket: " + message;
       return nullptr;
     }
-    // Nobody listens here: answers sent to this port are read and discarded, so they
-    // cannot pile up in the kernel.
-    server->run(socket::NotifierTable{});
     sender = std::move(server);
   }
   return sender.get();

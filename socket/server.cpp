@@ -474,4 +474,15 @@ ServerResult create_server(std::string_view address, std::uint16_t port, Protoco
   return make_server(address, port, protocol, &loop);
 }
 
+ServerResult create_udp_sender(int family, EventLoop& loop) {
+  auto result = make_server(family == AF_INET6 ? "::" : "0.0.0.0", 0, Protocol::udp, &loop);
+  if (result.server) {
+    // Asking for nothing gets the kernel's minimum (a few KiB): what peers send to this port
+    // fills that and is then dropped by the kernel, with nobody reading.
+    int bytes = 0;
+    ::setsockopt(result.server->impl().fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  }
+  return result;
+}
+
 }  // namespace oscbridge::socket

@@ -230,4 +230,13 @@ ServerResult create_server(std::string_view address, std::uint16_t port,
 ServerResult create_server(std::string_view address, std::uint16_t port, Protocol protocol,
                            EventLoop& loop);
 
+// Extension (UDP): a socket only for send_to/send_many, bound to an ephemeral port of the
+// family's any-address (AF_INET or AF_INET6): the port the kernel would pick for an unconnected
+// send, but one whole batches can leave from. It is never run(): the loop does not watch it and
+// nothing reads it; its receive buffer is the kernel's minimum, so datagrams sent to its port
+// are dropped by the kernel once a few KiB wait. (Watched only to discard them, every datagram
+// it sent would, once freed, have woken the loop's epoll entry for nothing: a locked wait-queue
+// walk per datagram.)
+ServerResult create_udp_sender(int family, EventLoop& loop);
+
 }  // namespace oscbridge::socket
