@@ -103,6 +103,7 @@ Router::Router(const config::Config& config, const std::vector<Endpoint*>& endpo
       echo_(endpoints.size()),
       loop_guard_(loop_thresholds(endpoints)),
       send_peers_(send_peers<SendPeer>(endpoints)) {
+  loop_ = setup.loop;
   for (std::size_t i = 0; i < endpoints.size(); ++i) {
     // An echo needs a way back: remembering what is sent to an endpoint nothing arrives from
     // would cost a copy per message for nothing.

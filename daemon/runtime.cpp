@@ -242,6 +242,7 @@ void Runtime::build_router() {
   RouterSetup setup;
   setup.previous = router_.get();
   setup.tap = &taps_;
+  setup.loop = &loop_;
   setup.stages = [this](const config::Route& route) { return make_flow_stages(route, loop_); };
   auto next = std::make_unique<Router>(config_, pointers, std::move(setup));
   router_ = std::move(next);

@@ -31,6 +31,7 @@ int kTimerTag;
 }  // namespace
 
 struct EventLoop::State {
+  Clock::time_point round_started = Clock::now();  // loop thread
   struct Watch {
     int fd;
     IoHandler handler;
@@ -196,6 +197,7 @@ struct EventLoop::State {
     while (keep_running) {
       arm_timer();
       int count = ::epoll_wait(epoll_fd, events, kMaxEvents, -1);
+      round_started = Clock::now();
       if (count < 0 && errno != EINTR) {
         ++failures;
         report(std::string("epoll_wait: ") + std::strerror(errno));
@@ -365,6 +367,10 @@ void EventLoop::unwatch(int fd) {
 
 void EventLoop::defer(Task task) {
   state_->deferred.push_back(std::move(task));
+}
+
+std::chrono::steady_clock::time_point EventLoop::round_started() const {
+  return state_->round_started;
 }
 
 EventLoop::TimerId EventLoop::run_after(std::chrono::nanoseconds delay, Task task) {

@@ -71,6 +71,11 @@ class EventLoop {
   // the loop sleeps again: the place to flush work batched across one round (sendmmsg).
   void defer(Task task);
 
+  // Loop thread only. When the current round began (epoll_wait returned): a "now" for
+  // bookkeeping that tolerates being a round late (duplicate and loop windows of many
+  // milliseconds), so that a busy handler need not read the clock for every datagram.
+  std::chrono::steady_clock::time_point round_started() const;
+
   // Loop thread only. Timers on one timerfd (CLOCK_MONOTONIC, sub-millisecond). A one-shot
   // timer fires once after delay; a periodic one every interval, each due time computed from
   // the previous due time (no drift; rounds missed while the loop was busy are skipped, not

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "socket/bounded_queue.h"
 #include "socket/socket.h"
@@ -117,6 +118,53 @@ TEST(EventLoopTest, WatchedDescriptorsDispatchAndUnwatchInsideAHandlerIsSafe) {
   std::this_thread::sleep_for(100ms);
   loop.run_sync([] {});
   EXPECT_EQ(first_calls + second_calls, 1);
+  ::close(first);
+  ::close(second);
+}
+
+// Handlers of one round share its start time however long they take; the next round has its own.
+TEST(EventLoopTest, RoundStartedIsOneTimeForEveryHandlerOfTheRound) {
+  EventLoop loop;
+  int first = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  int second = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  std::mutex mutex;
+  std::vector<Clock::time_point> seen;  // round_started() per handler call
+  auto handler = [&](int fd) {
+    return [&, fd](std::uint32_t) {
+      std::uint64_t value;
+      ASSERT_EQ(::read(fd, &value, sizeof value), 8);
+      std::lock_guard lock(mutex);
+      seen.push_back(loop.round_started());
+      // A slow handler: the clock moves on, the round's time does not.
+      const auto until = Clock::now() + 20ms;
+      while (Clock::now() < until) {
+      }
+    };
+  };
+  loop.run_sync([&] {
+    loop.watch(first, EPOLLIN, handler(first));
+    loop.watch(second, EPOLLIN, handler(second));
+  });
+  std::uint64_t one = 1;
+  const auto before = Clock::now();
+  loop.run_sync([&] {
+    // Both readable before the loop next waits: one round.
+    ASSERT_EQ(::write(first, &one, sizeof one), 8);
+    ASSERT_EQ(::write(second, &one, sizeof one), 8);
+  });
+  std::this_thread::sleep_for(100ms);
+  const auto later = Clock::now();
+  ASSERT_EQ(::write(first, &one, sizeof one), 8);
+  std::this_thread::sleep_for(100ms);
+  loop.run_sync([&] {
+    loop.unwatch(first);
+    loop.unwatch(second);
+  });
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0], seen[1]);
+  EXPECT_GE(seen[0], before);
+  EXPECT_GE(seen[2], later);
   ::close(first);
   ::close(second);
 }
