@@ -33,18 +33,24 @@ class RouteIndex {
   }
   std::size_t size() const { return used_; }
 
-  // Eight bytes at a time, multiply and fold: addresses are short and this is inline.
+  // Eight bytes at a time, multiply and fold: addresses are short and this is inline. The
+  // tail is the last eight bytes (overlapping what came before) rather than a copy of a
+  // variable length, which is a library call.
   static std::uint64_t hash_of(std::string_view text) {
-    std::uint64_t hash = 0x9E3779B97F4A7C15ULL ^ text.size();
-    std::size_t i = 0;
-    for (; i + 8 <= text.size(); i += 8) {
-      std::uint64_t word;
-      std::memcpy(&word, text.data() + i, 8);
-      hash = mix(hash ^ word);
+    const char* bytes = text.data();
+    const std::size_t size = text.size();
+    std::uint64_t hash = 0x9E3779B97F4A7C15ULL ^ size;
+    if (size < 8) {
+      std::uint64_t tail = 0;
+      for (std::size_t i = 0; i < size; ++i) {
+        tail |= std::uint64_t{static_cast<unsigned char>(bytes[i])} << (8 * i);
+      }
+      return mix(hash ^ tail);
     }
-    std::uint64_t tail = 0;
-    if (i < text.size()) std::memcpy(&tail, text.data() + i, text.size() - i);
-    return mix(hash ^ tail);
+    std::size_t i = 0;
+    for (; i + 8 <= size; i += 8) hash = mix(hash ^ load8(bytes + i));
+    if (i < size) hash = mix(hash ^ load8(bytes + size - 8));
+    return mix(hash);
   }
 
  private:
@@ -54,6 +60,11 @@ class RouteIndex {
     std::vector<std::uint32_t> routes;  // empty: the slot is unused
   };
 
+  static std::uint64_t load8(const char* at) {
+    std::uint64_t word;
+    std::memcpy(&word, at, 8);
+    return word;
+  }
   static std::uint64_t mix(std::uint64_t value) {
     value *= 0xBF58476D1CE4E5B9ULL;
     return value ^ (value >> 31);

@@ -181,7 +181,7 @@ void Router::collect_candidates(std::string_view address) {
   if (auto level = first_level(address)) add(pattern_routes_by_level_, *level);
   candidates_.insert(candidates_.end(), unindexed_routes_.begin(), unindexed_routes_.end());
   // Routes apply in file order, whichever index found them.
-  std::sort(candidates_.begin(), candidates_.end());
+  if (candidates_.size() > 1) std::sort(candidates_.begin(), candidates_.end());
 }
 
 void Router::route_packet(const Origin& origin, std::string_view packet) {
@@ -235,7 +235,7 @@ void Router::route_message(const Origin& origin, const osc::Message& message, os
   }
   collect_candidates(address);
   bool matched_any = false;
-  osc::Captures captures;
+  osc::Captures& captures = captures_;
   for (std::uint32_t index : candidates_) {
     CompiledRoute& route = routes_[index];
     if (!route.accepts_from(source.index)) continue;

@@ -154,6 +154,8 @@ TEST(EncoderTest, AddressProblemIsTheFullOscRule) {
   EXPECT_EQ(address_problem("track"), "address must start with '/'");
   EXPECT_EQ(address_problem(""), "address must start with '/'");
   EXPECT_EQ(address_problem(std::string_view("/a\0b", 4)), "address contains NUL");
+  EXPECT_EQ(address_problem(std::string_view("/a//\0b", 6)), "address contains NUL");
+  EXPECT_EQ(address_problem(std::string_view("/a/b\0", 5)), "address contains NUL");
   EXPECT_EQ(address_problem("/track//volume"), "address has an empty level ('//')");
   EXPECT_EQ(address_problem("//volume"), "address has an empty level ('//')");
   EXPECT_EQ(address_problem("/track/"), "address ends with '/' (an empty level)");
