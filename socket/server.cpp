@@ -26,8 +26,14 @@ namespace oscbridge::socket {
 
 namespace {
 constexpr std::size_t kMaxDatagram = 65536;
-// recvmmsg batch per wakeup: as many datagrams per system call as a burst brings.
+// recvmmsg batch: as many datagrams per system call as a burst brings; at most
+// kDatagramBatchesPerWakeup of them per wakeup, so one flooded socket leaves the others a turn.
 constexpr std::size_t kDatagramBatch = 64;
+constexpr int kDatagramBatchesPerWakeup = 4;
+// Edge-triggered: a level-triggered entry is polled once more on the next epoll_wait only to
+// find the queue empty, a locked scan per round for nothing. datagrams_ready() therefore reads
+// until the queue is empty, or re-arms the entry when it stops early.
+constexpr std::uint32_t kDatagramEvents = EPOLLIN | EPOLLET;
 constexpr std::size_t kSendQueueLimit = 1 << 20;
 constexpr std::size_t kReadChunk = 65536;
 constexpr std::size_t kReadsPerWakeup = 4;  // bounds one connection's turn so others get theirs
@@ -89,7 +95,8 @@ struct SocketServer::Impl {
     if (serving) return;
     serving = true;
     if (protocol == Protocol::udp) {
-      if (auto error = loop->watch(fd, EPOLLIN, [this](std::uint32_t) { datagrams_ready(); })) {
+      if (auto error =
+              loop->watch(fd, kDatagramEvents, [this](std::uint32_t) { datagrams_ready(); })) {
         report("cannot serve " + address_text(local) + ": " + error.message());
       }
       return;
@@ -192,7 +199,19 @@ struct SocketServer::Impl {
   };
   std::unique_ptr<DatagramBatch> batch;
 
+  // Reads what is queued (edge-triggered: all of it, or re-arms the entry to come back).
   void datagrams_ready() {
+    for (int turn = 0; turn < kDatagramBatchesPerWakeup; ++turn) {
+      // recvmmsg without waiting fills fewer slots than it has only when the queue ran dry.
+      if (!serving || read_datagram_batch() < kDatagramBatch) return;
+    }
+    // Stopped early with more queued: an edge-triggered entry would not fire again until the
+    // next datagram arrives, so ask epoll to look again (it reports the entry next round).
+    if (serving) loop->modify(fd, kDatagramEvents);
+  }
+
+  // One recvmmsg and its callbacks; how many datagrams it read (0 on an error).
+  std::size_t read_datagram_batch() {
     if (!batch) {
       batch = std::make_unique<DatagramBatch>();
       batch->bytes.reset(new char[kDatagramBatch * kMaxDatagram]);
@@ -208,10 +227,13 @@ struct SocketServer::Impl {
     for (auto& header : headers) header.msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     int count = ::recvmmsg(fd, headers.data(), kDatagramBatch, MSG_DONTWAIT, nullptr);
     if (count < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      if (errno == EINTR) return kDatagramBatch;  // interrupted, not empty: read again
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
         report("receive: " + system_message(errno));
+        // The error is consumed; datagrams may still wait behind it.
+        loop->modify(fd, kDatagramEvents);
       }
-      return;
+      return 0;
     }
     auto& peer = static_cast<DatagramPeer&>(datagram_peer->impl());
     for (int i = 0; i < count && serving; ++i) {
@@ -226,6 +248,7 @@ struct SocketServer::Impl {
             std::string_view(batch->bytes.get() + i * kMaxDatagram, headers[i].msg_len));
       }
     }
+    return static_cast<std::size_t>(count);
   }
 
   void close_everything() {

@@ -460,6 +460,21 @@ TEST(UdpServerTest, ManyDatagramsInABurstAllArrive) {
   for (int i = 0; i < 500; ++i) EXPECT_EQ(recorder.messages_[i], "d" + std::to_string(i));
 }
 
+// More datagrams waiting than one wakeup reads (4 batches of 64): with an edge-triggered
+// entry, the rest must still be read although no new datagram arrives to wake the loop.
+TEST(UdpServerTest, AQueueLongerThanOneWakeupReadsIsReadToTheEnd) {
+  Recorder recorder;
+  auto server = make(Protocol::udp);
+  auto [client, error] = create_client("127.0.0.1", server->local_port(), Protocol::udp);
+  ASSERT_TRUE(client) << error;
+  constexpr int kQueued = 1000;  // small datagrams: well within the 4 MiB receive buffer
+  for (int i = 0; i < kQueued; ++i) ASSERT_TRUE(client->send("q" + std::to_string(i)).success);
+  server->run(recorder);
+  ASSERT_TRUE(recorder.await([&] { return recorder.messages_.size() == kQueued; }, 10000ms))
+      << recorder.count(recorder.messages_) << " of " << kQueued << " read";
+  for (int i = 0; i < kQueued; ++i) EXPECT_EQ(recorder.messages_[i], "q" + std::to_string(i));
+}
+
 TEST(UdpServerTest, SendToReachesAnyAddressFromTheServerPort) {
   auto server = make(Protocol::udp);
   Fd target = test::bound_socket(AF_INET, SOCK_DGRAM);
