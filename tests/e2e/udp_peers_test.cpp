@@ -196,9 +196,9 @@ TEST(UdpPeersTest, RouteNamingTheSourceInFromAndToEchoesBack) {
       << daemon.log();
 }
 
-// A DAW started after the bridge: the send-only endpoint's connected socket holds the ICMP
-// "port unreachable" of the datagram sent while nothing listened, and reports it on the next
-// send instead of sending. The first message once the destination is up must still arrive.
+// A DAW started after the bridge: the datagram sent while nothing listened draws an ICMP "port
+// unreachable", which a connected socket would report on its next send instead of sending. The
+// first message once the destination is up must still arrive.
 TEST(UdpPeersTest, DestinationThatStartsLateGetsTheFirstMessageAfterItStarted) {
   auto in_port = free_port();
   auto late_port = free_port();
