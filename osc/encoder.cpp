@@ -31,19 +31,8 @@ const char* check_address(std::string_view address) {
 }  // namespace
 
 std::string_view address_problem(std::string_view address) {
-  if (address.empty() || address.front() != '/') return "address must start with '/'";
-  // One pass (the router checks every rewritten address): a NUL anywhere is reported before
-  // an empty level, as check_address() would.
-  bool has_nul = false;
-  bool empty_level = false;
-  char previous = '\0';
-  for (char c : address) {
-    has_nul |= c == '\0';
-    empty_level |= c == '/' && previous == '/';
-    previous = c;
-  }
-  if (has_nul) return "address contains NUL";
-  if (empty_level) return "address has an empty level ('//')";
+  if (const char* problem = check_address(address)) return problem;
+  if (address.find("//") != std::string_view::npos) return "address has an empty level ('//')";
   if (address.back() == '/') return "address ends with '/' (an empty level)";
   return {};
 }
