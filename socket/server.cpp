@@ -26,13 +26,14 @@ namespace oscbridge::socket {
 
 namespace {
 constexpr std::size_t kMaxDatagram = 65536;
-// recvmmsg batch: as many datagrams per system call as a burst brings; at most
-// kDatagramBatchesPerWakeup of them per wakeup, so one flooded socket leaves the others a turn.
+// recvmmsg batch: as many datagrams per system call as a burst brings, and one batch per
+// wakeup: a round routes at most this many datagrams before its gathered TCP writes, so one
+// flooded socket leaves the others a turn and a TCP destination's queue_limit is not met by a
+// burst its kernel buffers could have taken.
 constexpr std::size_t kDatagramBatch = 64;
-constexpr int kDatagramBatchesPerWakeup = 4;
 // Edge-triggered: a level-triggered entry is polled once more on the next epoll_wait only to
-// find the queue empty, a locked scan per round for nothing. datagrams_ready() therefore reads
-// until the queue is empty, or re-arms the entry when it stops early.
+// find the queue empty, a locked scan per round for nothing. datagrams_ready() re-arms the
+// entry when its batch came back full (more may wait), which only a flood pays for.
 constexpr std::uint32_t kDatagramEvents = EPOLLIN | EPOLLET;
 constexpr std::size_t kSendQueueLimit = 1 << 20;
 constexpr std::size_t kReadChunk = 65536;
@@ -199,15 +200,12 @@ struct SocketServer::Impl {
   };
   std::unique_ptr<DatagramBatch> batch;
 
-  // Reads what is queued (edge-triggered: all of it, or re-arms the entry to come back).
+  // Reads one batch. recvmmsg without waiting fills fewer slots than it has only when the
+  // queue ran dry; a full batch may have left more, for which an edge-triggered entry would not
+  // fire again until the next datagram arrives, so epoll is asked to look again (it reports
+  // the entry next round).
   void datagrams_ready() {
-    for (int turn = 0; turn < kDatagramBatchesPerWakeup; ++turn) {
-      // recvmmsg without waiting fills fewer slots than it has only when the queue ran dry.
-      if (!serving || read_datagram_batch() < kDatagramBatch) return;
-    }
-    // Stopped early with more queued: an edge-triggered entry would not fire again until the
-    // next datagram arrives, so ask epoll to look again (it reports the entry next round).
-    if (serving) loop->modify(fd, kDatagramEvents);
+    if (read_datagram_batch() == kDatagramBatch && serving) loop->modify(fd, kDatagramEvents);
   }
 
   // One recvmmsg and its callbacks; how many datagrams it read (0 on an error).
@@ -227,7 +225,7 @@ struct SocketServer::Impl {
     for (auto& header : headers) header.msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     int count = ::recvmmsg(fd, headers.data(), kDatagramBatch, MSG_DONTWAIT, nullptr);
     if (count < 0) {
-      if (errno == EINTR) return kDatagramBatch;  // interrupted, not empty: read again
+      if (errno == EINTR) return kDatagramBatch;  // interrupted, not empty: come back
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
         report("receive: " + system_message(errno));
         // The error is consumed; datagrams may still wait behind it.

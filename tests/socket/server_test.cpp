@@ -460,8 +460,8 @@ TEST(UdpServerTest, ManyDatagramsInABurstAllArrive) {
   for (int i = 0; i < 500; ++i) EXPECT_EQ(recorder.messages_[i], "d" + std::to_string(i));
 }
 
-// More datagrams waiting than one wakeup reads (4 batches of 64): with an edge-triggered
-// entry, the rest must still be read although no new datagram arrives to wake the loop.
+// More datagrams waiting than one wakeup reads (a batch of 64): with an edge-triggered entry,
+// the rest must still be read although no new datagram arrives to wake the loop.
 TEST(UdpServerTest, AQueueLongerThanOneWakeupReadsIsReadToTheEnd) {
   Recorder recorder;
   auto server = make(Protocol::udp);
