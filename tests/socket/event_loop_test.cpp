@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
 #include <mutex>
 #include <set>
@@ -128,17 +129,25 @@ TEST(EventLoopTest, RoundStartedIsOneTimeForEveryHandlerOfTheRound) {
   int first = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   int second = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   std::mutex mutex;
+  std::condition_variable changed;
   std::vector<Clock::time_point> seen;  // round_started() per handler call
+  auto wait_for_calls = [&](std::size_t calls) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, 10s, [&] { return seen.size() >= calls; });
+  };
   auto handler = [&](int fd) {
     return [&, fd](std::uint32_t) {
       std::uint64_t value;
       ASSERT_EQ(::read(fd, &value, sizeof value), 8);
-      std::lock_guard lock(mutex);
-      seen.push_back(loop.round_started());
+      {
+        std::lock_guard lock(mutex);
+        seen.push_back(loop.round_started());
+      }
       // A slow handler: the clock moves on, the round's time does not.
       const auto until = Clock::now() + 20ms;
       while (Clock::now() < until) {
       }
+      changed.notify_all();
     };
   };
   loop.run_sync([&] {
@@ -152,10 +161,10 @@ TEST(EventLoopTest, RoundStartedIsOneTimeForEveryHandlerOfTheRound) {
     ASSERT_EQ(::write(first, &one, sizeof one), 8);
     ASSERT_EQ(::write(second, &one, sizeof one), 8);
   });
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(wait_for_calls(2));
   const auto later = Clock::now();
   ASSERT_EQ(::write(first, &one, sizeof one), 8);
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(wait_for_calls(3));
   loop.run_sync([&] {
     loop.unwatch(first);
     loop.unwatch(second);
