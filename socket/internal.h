@@ -144,4 +144,9 @@ class ServerConnection final : public SocketClient::Impl {
   Hooks hooks_;
 };
 
+// A SocketServer for fd, a socket already bound (and listening, for TCP); it owns fd from here.
+// Served on loop, or on a loop of its own when loop is null. Defined in server.cpp, which holds
+// SocketServer::Impl; server_open.cpp opens the sockets.
+std::unique_ptr<SocketServer> serve_socket(Protocol protocol, int fd, EventLoop* loop);
+
 }  // namespace oscbridge::socket
