@@ -85,6 +85,17 @@ std::string_view address_of(std::string_view message) {
 
 }  // namespace
 
+void EndpointSet::add(std::size_t endpoint) {
+  any_ = true;
+  if (endpoint < kInline) {
+    inline_ |= std::uint64_t{1} << endpoint;
+    return;
+  }
+  endpoint -= kInline;
+  if (endpoint >= further_.size()) further_.resize(endpoint + 1, false);
+  further_[endpoint] = true;
+}
+
 void Stage::pass_on(const Outgoing& outgoing) {
   if (router_ != nullptr) router_->resume(route_, position_ + 1, outgoing);
 }
@@ -124,12 +135,7 @@ Router::Router(const config::Config& config, const std::vector<Endpoint*>& endpo
       auto compiled = osc::compile_pattern(*settings.match);
       route.pattern = std::move(compiled.pattern);
     }
-    if (!settings.from.empty()) {
-      route.from.assign(endpoints.size(), false);
-      for (const auto& name : settings.from) {
-        if (auto i = index_of(name); i < endpoints.size()) route.from[i] = true;
-      }
-    }
+    for (const auto& name : settings.from) route.from.add(index_of(name));
     for (const auto& name : settings.to) {
       auto i = index_of(name);
       if (i < endpoints.size() && endpoints[i] != nullptr) route.to.push_back(endpoints[i]);
@@ -164,6 +170,7 @@ void Router::index_route(std::uint32_t route) {
     unindexed_routes_.push_back(route);
   } else if (pattern->is_literal()) {
     literal_routes_.add(pattern->text(), route);
+    routes_[route].literal = true;
   } else if (auto level = first_level(pattern->literal_prefix())) {
     pattern_routes_by_level_.add(*level, route);
   } else {
@@ -240,7 +247,7 @@ void Router::route_message(const Origin& origin, const osc::Message& message, os
     CompiledRoute& route = routes_[index];
     if (!route.accepts_from(source.index)) continue;
     captures.count = 0;
-    if (route.pattern && !route.pattern->matches(address, captures)) continue;
+    if (route.pattern && !route.literal && !route.pattern->matches(address, captures)) continue;
     matched_any = true;
     ++route.counters.matched;
     auto out = transformer_.apply(route.settings, message, captures, why_not_);

@@ -116,6 +116,30 @@ TEST_F(RouterTest, FromFiltersBySourceEndpoint) {
   EXPECT_EQ(harness_.route_named("from-a-or-c").counters.matched, 2u);
 }
 
+// A route keeps the first 64 endpoints of `from` as bits and any further ones apart: both
+// halves, and the edge between them, must filter alike.
+TEST(RouterFromTest, FromFiltersAlikeBelowAndBeyondTheSixtyFourthEndpoint) {
+  std::string yaml = "endpoints:\n";
+  for (int i = 0; i < 70; ++i) {
+    yaml += "  e" + std::to_string(i) +
+            ": { protocol: udp, listen: 127.0.0.1:" + std::to_string(20000 + i) +
+            (i == 0 ? ", send: 127.0.0.1:21000 }\n" : " }\n");
+  }
+  yaml += R"(routes:
+  - { name: early, from: [e3, e63], match: /x, to: e0, address: /early }
+  - { name: late, from: [e64, e69], match: /x, to: e0, address: /late }
+)";
+  Harness harness;
+  ASSERT_EQ(harness.load(yaml), "");
+  for (int i = 1; i < 70; ++i) harness.route("e" + std::to_string(i), message("/x"));
+  EXPECT_EQ(addresses_of(harness.endpoint("e0").packets),
+            (std::vector<std::string>{"/early", "/early", "/late", "/late"}));
+  std::vector<std::string> sources;
+  for (const Endpoint* origin : harness.endpoint("e0").origins) sources.push_back(origin->name());
+  EXPECT_EQ(sources, (std::vector<std::string>{"e3", "e63", "e64", "e69"}));
+  EXPECT_EQ(harness.endpoint("e65").counters().drops(DropReason::no_route), 1u);
+}
+
 TEST_F(RouterTest, MessagesFromAnEndpointNoRouteAcceptsAreCountedAsNoRoute) {
   load("- { from: b, to: c }\n");
   harness_.route("a", message("/x"));
