@@ -173,12 +173,14 @@ ApplyResult Runtime::apply(const config::Config& next) {
     }
   }
   std::vector<std::size_t> closed;
+  std::vector<EndpointCounters> closed_counters;  // kept, so that a rollback changes no count
   if (errors.empty() && !waiting.empty()) {
     for (std::size_t j = 0; j < endpoints_.size(); ++j) {
       if (taken[j] || !endpoints_[j]) continue;
       for (auto i : waiting) {
         if (endpoints_[j] && same_port(endpoints_[j]->settings(), wanted[i])) {
           spdlog::info("{}: closed, to free its port", endpoints_[j]->name());
+          closed_counters.push_back(endpoints_[j]->counters());
           endpoints_[j].reset();
           closed.push_back(j);
         }
@@ -189,7 +191,8 @@ ApplyResult Runtime::apply(const config::Config& next) {
       // Roll back: free the ports again and reopen what was closed for them.
       spdlog::set_level(running_level);
       for (auto i : waiting) fresh[i].reset();
-      for (auto j : closed) {
+      for (std::size_t k = 0; k < closed.size(); ++k) {
+        const std::size_t j = closed[k];
         std::string error;
         endpoints_[j] = make_endpoint(config_.endpoints[j], context_, error);
         if (endpoints_[j]) error = endpoints_[j]->open();
@@ -198,7 +201,10 @@ ApplyResult Runtime::apply(const config::Config& next) {
                         error);
           endpoints_[j].reset();
         }
-        if (endpoints_[j]) endpoints_[j]->index = j;
+        if (endpoints_[j]) {
+          endpoints_[j]->index = j;
+          endpoints_[j]->counters() = closed_counters[k];
+        }
       }
     }
   }
