@@ -301,6 +301,50 @@ TEST(CoreHostileTest, AnUnresolvableSendHostDoesNotStopTheStartAndIsCounted) {
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
+// A send: host that does not resolve is retried like a TCP connect: after 500 ms, then twice
+// as long each time (up to 30 s, longer than a test waits), and each retry waits its delay
+// out, as the times the daemon's log lines were written show.
+TEST(CoreHostileTest, AnUnresolvableSendHostIsRetriedWithADelayThatDoubles) {
+  Daemon daemon(
+      "log: { level: debug }\n"
+      "endpoints:\n"
+      "  surface: { protocol: udp, listen: 127.0.0.1:" +
+      std::to_string(free_port()) +
+      " }\n"
+      "  mixer: { protocol: udp, send: 'mixer.oscbridge-test.invalid:9000' }\n"
+      "routes:\n"
+      "  - { from: surface, to: mixer }\n");
+  ASSERT_TRUE(daemon.wait_ready()) << daemon.log();
+  // "2026-12-02 14:03:04.776 debug ...": milliseconds since midnight (a test never spans one).
+  auto written_at = [](const std::string& line) {
+    int hours = 0, minutes = 0, seconds = 0, millis = 0;
+    if (std::sscanf(line.c_str(), "%*d-%*d-%*d %d:%d:%d.%d", &hours, &minutes, &seconds, &millis) !=
+        4) {
+      return -1L;
+    }
+    return ((hours * 60L + minutes) * 60 + seconds) * 1000 + millis;
+  };
+  long previous_at = -1;
+  int previous_delay = 0;
+  for (int delay : {500, 1000, 2000}) {
+    auto line = daemon.wait_log(
+        "[0-9-]+ [0-9:.]+ [a-z]+ mixer: cannot send to mixer\\.oscbridge-test\\.invalid:9000: "
+        ".*retrying in [0-9]+ ms",
+        10000);
+    ASSERT_TRUE(line) << daemon.log();
+    EXPECT_NE(line->find("retrying in " + std::to_string(delay) + " ms"), std::string::npos)
+        << *line;
+    const long at = written_at(*line);
+    ASSERT_GE(at, 0) << *line;
+    if (previous_at >= 0) {
+      EXPECT_GE(at - previous_at, previous_delay) << "retried sooner than announced: " << *line;
+    }
+    previous_at = at;
+    previous_delay = delay;
+  }
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
 TEST(CoreHostileTest, A200KilobyteMessageOverTcpIsRewrittenAndArrivesIntact) {
   auto in_port = free_port(SOCK_STREAM);
   auto out_port = free_port(SOCK_STREAM);
