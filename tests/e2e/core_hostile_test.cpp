@@ -420,6 +420,20 @@ TEST(CoreHostileTest, SettingsThatNeedNoNewSocketApplyInPlaceWithoutDroppingClie
   EXPECT_EQ(got->bytes, message("/from/eos", 2));
   EXPECT_FALSE(first_desk.receive(0));
 
+  // A shorter idle_timeout applies to what already waits: a partial frame the daemon holds
+  // under the old 10 s limit is cut at the new 300 ms one.
+  StreamPeer slow(eos_port, Framing::slip);
+  ASSERT_TRUE(slow.ok()) << slow.error();
+  ASSERT_TRUE(daemon.wait_log(slow.connected_log("eos"))) << daemon.log();
+  ASSERT_TRUE(slow.send(std::string("\xC0/partial", 9)));
+  ASSERT_TRUE(wait_read_by_peer(slow.local_port(), eos_port)) << daemon.log();
+  ASSERT_TRUE(daemon.reload(
+      yaml(", queue_limit: 2MiB, idle_timeout: 300ms, allow: [127.0.0.0/8]", second_desk.port())))
+      << daemon.log();
+  EXPECT_TRUE(slow.wait_closed(8000)) << daemon.log();
+  EXPECT_TRUE(daemon.wait_log("partial frame idle for 300 ms")) << daemon.log();
+  EXPECT_FALSE(client.closed());
+
   // An allow list that no longer admits the client closes it, counted, without a reopen.
   ASSERT_TRUE(daemon.reload(yaml(", allow: [10.0.0.0/8]", second_desk.port()))) << daemon.log();
   EXPECT_TRUE(client.wait_closed()) << daemon.log();
