@@ -285,6 +285,31 @@ TEST(EventLoopTest, ThrowingCallbacksAreCountedAndTheLoopKeepsServing) {
   EXPECT_TRUE(seen.count("I/O handler failed: handler boom"));
 }
 
+// An epoll_ctl that fails on the loop (here: the descriptor was closed behind the loop's back,
+// which drops it from the epoll set) is reported, and the loop keeps serving.
+TEST(EventLoopTest, AFailingEpollCtlIsReportedAndTheLoopKeepsServing) {
+  EventLoop loop;
+  std::mutex mutex;
+  std::vector<std::string> reports;
+  loop.set_error_reporter([&](std::string_view message) {
+    std::lock_guard lock(mutex);
+    reports.emplace_back(message);
+  });
+  int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  loop.run_sync([&] {
+    ASSERT_FALSE(loop.watch(fd, EPOLLIN, [](std::uint32_t) {}));
+    ::close(fd);
+    loop.modify(fd, EPOLLIN | EPOLLOUT);
+  });
+  std::promise<void> still_serving;
+  loop.post([&] { still_serving.set_value(); });
+  EXPECT_EQ(still_serving.get_future().wait_for(10s), std::future_status::ready);
+  loop.run_sync([&] { loop.unwatch(fd); });
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].rfind("epoll_ctl modify: ", 0), 0u) << reports[0];
+}
+
 TEST(EventLoopTest, IoWatchReportsReadinessAndStopsWatchingWhenDropped) {
   EventLoop loop;
   int fds[2];
