@@ -192,8 +192,8 @@ TEST(CoreHostileTest, AReloadOntoAPortAnotherProcessHoldsKeepsTheRunningConfigur
   RawUdp desk;
   RawUdp probe;
   ASSERT_TRUE(desk.ok() && probe.ok());
-  RawUdp holder(AF_INET, held_port);  // "another process" holding the port
-  ASSERT_TRUE(holder.ok());
+  std::optional<RawUdp> holder(std::in_place, AF_INET, held_port);  // "another process"
+  ASSERT_TRUE(holder->ok());
   auto yaml = [&](std::uint16_t listen_port) {
     return "endpoints:\n"
            "  surface: { protocol: udp, listen: 127.0.0.1:" +
@@ -220,8 +220,7 @@ TEST(CoreHostileTest, AReloadOntoAPortAnotherProcessHoldsKeepsTheRunningConfigur
   EXPECT_EQ(got->bytes, message("/still", 1));
 
   // Once the port is free, the same file applies, and the old port is released.
-  holder.~RawUdp();
-  new (&holder) RawUdp(AF_INET, 0);
+  holder.reset();
   EXPECT_TRUE(daemon.reload(yaml(held_port))) << daemon.log();
   ASSERT_TRUE(probe.send_to(held_port, message("/moved", 2)));
   got = desk.receive(5000);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "tests/e2e/tcp_helpers.h"
+#include "tests/e2e/udp_helpers.h"
 
 namespace oscbridge::e2e {
 namespace {
@@ -231,6 +232,25 @@ TEST(ServiceLifecycleTest, NotifiesSystemdOfEachState) {
   EXPECT_EQ(reloaded->rfind("READY=1\nSTATUS=reload failed", 0), 0u) << *reloaded;
   EXPECT_NE(reloaded->find(daemon.config_path() + ":"), std::string::npos) << *reloaded;
   EXPECT_NE(reloaded->find("unknown endpoint 'nowhere'"), std::string::npos) << *reloaded;
+
+  // A valid file that cannot be applied (a port another program holds): the same, with the
+  // endpoint that did not open and why.
+  RawUdp holder;
+  ASSERT_TRUE(holder.ok());
+  std::string moved = yaml;
+  moved.replace(moved.find(std::to_string(udp_port)), std::to_string(udp_port).size(),
+                std::to_string(holder.port()));
+  write_file(daemon.config_path(), moved);
+  daemon.signal(SIGHUP);
+  reloading = systemd.next_state(5000);
+  ASSERT_TRUE(reloading) << daemon.log();
+  reloaded = systemd.next_state(5000);
+  ASSERT_TRUE(reloaded) << daemon.log();
+  EXPECT_EQ(reloaded->rfind("READY=1\nSTATUS=reload failed", 0), 0u) << *reloaded;
+  EXPECT_NE(reloaded->find("surface: cannot listen on 127.0.0.1:" + std::to_string(holder.port()) +
+                           ": Address already in use"),
+            std::string::npos)
+      << *reloaded;
 
   daemon.signal(SIGTERM);
   auto stopping = systemd.next_state(5000);
