@@ -99,6 +99,12 @@ const EndpointStatus* endpoint_named(const StatusSnapshot& status, std::string_v
   return nullptr;
 }
 
+// One line of `endpoints:`: a udp endpoint with key (listen or send) at 127.0.0.1:port.
+std::string udp_endpoint(std::string_view name, std::string_view key, std::uint16_t port) {
+  return "  " + std::string(name) + ": { protocol: udp, " + std::string(key) +
+         ": 127.0.0.1:" + std::to_string(port) + " }\n";
+}
+
 std::uint16_t free_udp_port() {
   return bound_port(bound_socket(AF_INET, SOCK_DGRAM).get());
 }
@@ -108,35 +114,22 @@ TEST_F(RuntimeTest, AFailedApplyClosesWhatItOpenedAndKeepsRoutesAndCounters) {
   Fd holder = bound_socket(AF_INET, SOCK_DGRAM);  // another program's port
   const auto surface_port = free_udp_port();
   const auto extra_port = free_udp_port();
-  const auto running = parse(
-      "endpoints:\n"
-      "  surface: { protocol: udp, listen: 127.0.0.1:" +
-      std::to_string(surface_port) +
-      " }\n"
-      "  desk: { protocol: udp, send: 127.0.0.1:" +
-      std::to_string(bound_port(desk.get())) +
-      " }\n"
-      "routes:\n"
-      "  - { name: faders, from: surface, to: desk, address: /running }\n");
+  const auto running = parse("endpoints:\n" + udp_endpoint("surface", "listen", surface_port) +
+                             udp_endpoint("desk", "send", bound_port(desk.get())) +
+                             "routes:\n"
+                             "  - { name: faders, from: surface, to: desk, address: /running }\n");
   ASSERT_TRUE(apply(running).applied);
   send_to(surface_port, message("/fader"));
   ASSERT_EQ(next_datagram(desk), message("/running"));
 
   // surface moves onto the held port; extra is new and opens; desk stays as it is.
-  const auto next = parse(
-      "endpoints:\n"
-      "  surface: { protocol: udp, listen: 127.0.0.1:" +
-      std::to_string(bound_port(holder.get())) +
-      " }\n"
-      "  extra: { protocol: udp, listen: 127.0.0.1:" +
-      std::to_string(extra_port) +
-      " }\n"
-      "  desk: { protocol: udp, send: 127.0.0.1:" +
-      std::to_string(bound_port(desk.get())) +
-      " }\n"
-      "routes:\n"
-      "  - { name: faders, from: [surface, extra], to: desk, address: /next }\n"
-      "  - { name: more, to: desk }\n");
+  const auto next =
+      parse("endpoints:\n" + udp_endpoint("surface", "listen", bound_port(holder.get())) +
+            udp_endpoint("extra", "listen", extra_port) +
+            udp_endpoint("desk", "send", bound_port(desk.get())) +
+            "routes:\n"
+            "  - { name: faders, from: [surface, extra], to: desk, address: /next }\n"
+            "  - { name: more, to: desk }\n");
   const auto result = apply(next);
   EXPECT_FALSE(result.applied);
   ASSERT_EQ(result.errors.size(), 1u);
@@ -167,11 +160,8 @@ TEST_F(RuntimeTest, AFailedMoveOnTheSamePortReopensTheOldEndpointWithItsCounters
   auto yaml = [&](const std::string& host, const std::string& address) {
     return "endpoints:\n"
            "  surface: { protocol: udp, listen: " +
-           host + ":" + std::to_string(port) +
-           " }\n"
-           "  desk: { protocol: udp, send: 127.0.0.1:" +
-           std::to_string(bound_port(desk.get())) +
-           " }\n"
+           host + ":" + std::to_string(port) + " }\n" +
+           udp_endpoint("desk", "send", bound_port(desk.get())) +
            "routes:\n"
            "  - { name: faders, from: surface, to: desk, address: " +
            address + " }\n";

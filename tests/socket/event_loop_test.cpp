@@ -267,14 +267,28 @@ TEST(EventLoopTest, PeriodicTimerCancelledFromItsOwnCallbackStops) {
   EXPECT_EQ(calls.load(), 3);
 }
 
+// What the loop reports (on its thread), for the test thread to read.
+class Reports {
+ public:
+  explicit Reports(EventLoop& loop) {
+    loop.set_error_reporter([this](std::string_view message) {
+      std::lock_guard lock(mutex_);
+      lines_.emplace_back(message);
+    });
+  }
+  std::vector<std::string> taken() {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
 TEST(EventLoopTest, ThrowingCallbacksAreCountedAndTheLoopKeepsServing) {
   EventLoop loop;
-  std::mutex mutex;
-  std::vector<std::string> reports;
-  loop.set_error_reporter([&](std::string_view message) {
-    std::lock_guard lock(mutex);
-    reports.emplace_back(message);
-  });
+  Reports reports(loop);
   int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   loop.post([] { throw std::runtime_error("posted boom"); });
   loop.run_sync([&] {
@@ -296,9 +310,9 @@ TEST(EventLoopTest, ThrowingCallbacksAreCountedAndTheLoopKeepsServing) {
   EXPECT_EQ(still_serving.get_future().wait_for(10s), std::future_status::ready);
   loop.run_sync([&] { loop.unwatch(fd); });
   ::close(fd);
-  std::lock_guard lock(mutex);
-  ASSERT_EQ(reports.size(), 4u);
-  std::set<std::string> seen(reports.begin(), reports.end());
+  const auto reported = reports.taken();
+  ASSERT_EQ(reported.size(), 4u);
+  std::set<std::string> seen(reported.begin(), reported.end());
   EXPECT_TRUE(seen.count("posted task failed: posted boom"));
   EXPECT_TRUE(seen.count("timer failed: timer boom"));
   EXPECT_TRUE(seen.count("deferred task failed with an unknown exception"));
@@ -309,12 +323,7 @@ TEST(EventLoopTest, ThrowingCallbacksAreCountedAndTheLoopKeepsServing) {
 // which drops it from the epoll set) is reported, and the loop keeps serving.
 TEST(EventLoopTest, AFailingEpollCtlIsReportedAndTheLoopKeepsServing) {
   EventLoop loop;
-  std::mutex mutex;
-  std::vector<std::string> reports;
-  loop.set_error_reporter([&](std::string_view message) {
-    std::lock_guard lock(mutex);
-    reports.emplace_back(message);
-  });
+  Reports reports(loop);
   int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   loop.run_sync([&] {
     ASSERT_FALSE(loop.watch(fd, EPOLLIN, [](std::uint32_t) {}));
@@ -325,9 +334,9 @@ TEST(EventLoopTest, AFailingEpollCtlIsReportedAndTheLoopKeepsServing) {
   loop.post([&] { still_serving.set_value(); });
   EXPECT_EQ(still_serving.get_future().wait_for(10s), std::future_status::ready);
   loop.run_sync([&] { loop.unwatch(fd); });
-  std::lock_guard lock(mutex);
-  ASSERT_EQ(reports.size(), 1u);
-  EXPECT_EQ(reports[0].rfind("epoll_ctl modify: ", 0), 0u) << reports[0];
+  const auto reported = reports.taken();
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0].rfind("epoll_ctl modify: ", 0), 0u) << reported[0];
 }
 
 TEST(EventLoopTest, IoWatchReportsReadinessAndStopsWatchingWhenDropped) {
